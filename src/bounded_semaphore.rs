@@ -1,0 +1,312 @@
+//! [`BoundedSemaphore`]: a semaphore whose permits can never exceed the initial count.
+
+use std::fmt;
+
+use crate::error::{ReleaseError, Timeout};
+use crate::permits::{AcquireOp, PermitHandle, Permits, WaitUnlockedOp};
+use crate::semaphore::{WaitUnlocked, check_request};
+use crate::sync::Arc;
+use crate::wait::{Waiter, wait_future};
+
+/// A semaphore that refuses to be released past its initial count: toro's `BoundedSemaphore`.
+///
+/// It has the methods of [`Semaphore`](crate::Semaphore), with its own permit types, except
+/// that [`release`](Self::release) fails with [`ReleaseError`] when the free permits plus the
+/// permits held by live permit objects (or promised to a queued request) would exceed the
+/// initial count. A permit's drop never fails and never exceeds the bound. A
+/// [`forget`](BoundedSemaphorePermit::forget)-ed permit no longer counts as held, so
+/// [`release`](Self::release) may return it: toro's `acquire()` … `release()` is
+/// `acquire().await.forget()` … `release()`.
+///
+/// # Fairness
+///
+/// Strict FIFO, as [`Semaphore`](crate::Semaphore): permits go to the oldest waiting request,
+/// whole; a large request at the head makes later small ones wait.
+///
+/// # Memory ordering
+///
+/// Everything a task did before returning permits happens-before what the task that acquires
+/// them does after its acquire completes.
+///
+/// # Examples
+///
+/// ```
+/// use toro_sync::BoundedSemaphore;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let sem = BoundedSemaphore::new(1);
+/// assert!(sem.release().is_err()); // already at its bound
+/// sem.acquire().await.forget(); // toro's `yield sem.acquire()`
+/// assert!(sem.release().is_ok()); // toro's `sem.release()`
+/// assert_eq!(sem.available(), 1);
+/// # }
+/// ```
+pub struct BoundedSemaphore {
+    permits: Permits,
+    bound: usize,
+}
+
+impl BoundedSemaphore {
+    /// A bounded semaphore with `permits` permits, which is also its bound.
+    ///
+    /// # Panics
+    ///
+    /// If `permits` exceeds [`Semaphore::MAX_PERMITS`](crate::Semaphore::MAX_PERMITS).
+    pub fn new(permits: usize) -> Self {
+        BoundedSemaphore {
+            permits: Permits::new(permits),
+            bound: permits,
+        }
+    }
+
+    /// The initial count, which permits can never exceed.
+    pub fn bound(&self) -> usize {
+        self.bound
+    }
+
+    /// Waits for one permit.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future (or its deadline passing) loses only its place in line.
+    /// A permit already handed to it goes to the next waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_sync::BoundedSemaphore;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let sem = BoundedSemaphore::new(2);
+    /// let permit = sem.acquire().await;
+    /// assert_eq!(sem.available(), 1);
+    /// drop(permit);
+    /// assert_eq!(sem.available(), 2);
+    /// # }
+    /// ```
+    pub fn acquire(&self) -> BoundedAcquire<'_> {
+        self.acquire_many(1)
+    }
+
+    /// Waits for `n` permits, taken all at once, FIFO with other requests.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`acquire`](Self::acquire); a queued request dropped holds nothing.
+    ///
+    /// # Panics
+    ///
+    /// If `n` exceeds the bound: such a request could never be served.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_sync::BoundedSemaphore;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let sem = BoundedSemaphore::new(3);
+    /// let all = sem.acquire_many(3).await;
+    /// assert!(sem.is_locked());
+    /// drop(all);
+    /// # }
+    /// ```
+    pub fn acquire_many(&self, n: usize) -> BoundedAcquire<'_> {
+        self.check_bound(n);
+        BoundedAcquire(Waiter::new(AcquireOp { handle: self, n }, ()))
+    }
+
+    /// Waits for one permit through an `Arc`: the permit is `'static`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`acquire`](Self::acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use toro_sync::BoundedSemaphore;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let sem = Arc::new(BoundedSemaphore::new(1));
+    /// let permit = sem.clone().acquire_owned().await;
+    /// assert_eq!(sem.available(), 0);
+    /// drop(permit);
+    /// # }
+    /// ```
+    pub fn acquire_owned(self: Arc<Self>) -> BoundedAcquireOwned {
+        self.acquire_many_owned(1)
+    }
+
+    /// Waits for `n` permits through an `Arc`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`acquire_many`](Self::acquire_many).
+    ///
+    /// # Panics
+    ///
+    /// If `n` exceeds the bound.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use toro_sync::BoundedSemaphore;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let sem = Arc::new(BoundedSemaphore::new(2));
+    /// let permit = sem.clone().acquire_many_owned(2).await;
+    /// assert_eq!(permit.count(), 2);
+    /// # }
+    /// ```
+    pub fn acquire_many_owned(self: Arc<Self>, n: usize) -> BoundedAcquireOwned {
+        self.check_bound(n);
+        BoundedAcquireOwned(Waiter::new(AcquireOp { handle: self, n }, ()))
+    }
+
+    /// Takes a permit if one is free and no request is queued.
+    pub fn try_acquire(&self) -> Option<BoundedSemaphorePermit<'_>> {
+        self.try_acquire_many(1)
+    }
+
+    /// Takes `n` permits if free and no request is queued.
+    ///
+    /// # Panics
+    ///
+    /// If `n` exceeds the bound.
+    pub fn try_acquire_many(&self, n: usize) -> Option<BoundedSemaphorePermit<'_>> {
+        self.check_bound(n);
+        self.permits.try_acquire(n).then(|| self.into_permit(n))
+    }
+
+    /// Takes a permit through an `Arc` if one is free and no request is queued.
+    pub fn try_acquire_owned(self: Arc<Self>) -> Option<OwnedBoundedSemaphorePermit> {
+        self.permits
+            .try_acquire(1)
+            .then(|| self.clone().into_permit(1))
+    }
+
+    /// Adds one permit, handing it to the oldest waiter if any.
+    ///
+    /// # Errors
+    ///
+    /// [`ReleaseError`] if the free permits plus those held by live permit objects (or promised
+    /// to a queued request) already reach the bound. Nothing changes then.
+    pub fn release(&self) -> Result<(), ReleaseError> {
+        self.permits.add_bounded(self.bound)
+    }
+
+    /// Permits neither held nor promised to a queued request.
+    pub fn available(&self) -> usize {
+        self.permits.available()
+    }
+
+    /// Whether an [`acquire`](Self::acquire) now would wait.
+    pub fn is_locked(&self) -> bool {
+        self.permits.is_locked()
+    }
+
+    /// Waits until an [`acquire`](Self::acquire) would not wait, without taking a permit.
+    /// Queued acquirers take precedence.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it takes nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_sync::BoundedSemaphore;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let sem = BoundedSemaphore::new(1);
+    /// sem.wait_unlocked().await; // a permit is free: at once
+    /// # }
+    /// ```
+    pub fn wait_unlocked(&self) -> WaitUnlocked<'_> {
+        WaitUnlocked(Waiter::new(
+            WaitUnlockedOp {
+                permits: &self.permits,
+            },
+            (),
+        ))
+    }
+
+    /// Waiting futures registered and not yet granted: acquirers and `wait_unlocked` callers.
+    pub fn waiters(&self) -> usize {
+        self.permits.waiters()
+    }
+
+    fn check_bound(&self, n: usize) {
+        check_request(n);
+        assert!(
+            n <= self.bound,
+            "cannot request {n} permits from a BoundedSemaphore of {}",
+            self.bound
+        );
+    }
+}
+
+impl Default for BoundedSemaphore {
+    /// A bounded semaphore with one permit, as toro's `BoundedSemaphore()`.
+    fn default() -> Self {
+        BoundedSemaphore::new(1)
+    }
+}
+
+impl fmt::Debug for BoundedSemaphore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("BoundedSemaphore");
+        s.field("bound", &self.bound);
+        self.permits.fmt_fields(&mut s);
+        s.finish()
+    }
+}
+
+impl<'a> PermitHandle for &'a BoundedSemaphore {
+    type Permit = BoundedSemaphorePermit<'a>;
+
+    fn permits(&self) -> &Permits {
+        &self.permits
+    }
+
+    fn into_permit(self, n: usize) -> BoundedSemaphorePermit<'a> {
+        BoundedSemaphorePermit { sem: self, n }
+    }
+}
+
+impl PermitHandle for Arc<BoundedSemaphore> {
+    type Permit = OwnedBoundedSemaphorePermit;
+
+    fn permits(&self) -> &Permits {
+        &self.permits
+    }
+
+    fn into_permit(self, n: usize) -> OwnedBoundedSemaphorePermit {
+        OwnedBoundedSemaphorePermit { sem: self, n }
+    }
+}
+
+wait_future! {
+    /// The future of [`BoundedSemaphore::acquire`] and [`BoundedSemaphore::acquire_many`].
+    BoundedAcquire ['a] ['a] = Waiter<AcquireOp<&'a BoundedSemaphore>>
+        => BoundedSemaphorePermit<'a>, Result<BoundedSemaphorePermit<'a>, Timeout>;
+}
+
+wait_future! {
+    /// The future of [`BoundedSemaphore::acquire_owned`] and
+    /// [`BoundedSemaphore::acquire_many_owned`].
+    BoundedAcquireOwned [] [] = Waiter<AcquireOp<Arc<BoundedSemaphore>>>
+        => OwnedBoundedSemaphorePermit, Result<OwnedBoundedSemaphorePermit, Timeout>;
+}
+
+crate::semaphore::permit_type! {
+    /// Permits from a [`BoundedSemaphore`], returned when dropped (never past the bound).
+    BoundedSemaphorePermit ['a] = &'a BoundedSemaphore;
+}
+
+crate::semaphore::permit_type! {
+    /// Permits from a [`BoundedSemaphore`] held through an `Arc`, returned when dropped.
+    OwnedBoundedSemaphorePermit [] = Arc<BoundedSemaphore>;
+}

@@ -1,0 +1,311 @@
+//! [`Condition`]: wait until notified.
+
+use std::fmt;
+use std::task::{Context, Poll};
+
+use crate::error::Timeout;
+use crate::mutex::{Mutex, MutexGuard, MutexLock};
+use crate::sync::{AtomicUsize, Mutex as StateLock, MutexGuard as StateGuard, Ordering};
+use crate::wait::{Op, Waitable, Waiter, wait_future};
+use crate::waiters::{WaitList, WakeList};
+
+/// A condition variable for tasks: toro's `Condition`.
+///
+/// [`wait`](Self::wait) waits for a notification; [`notify`](Self::notify)`(n)` wakes up to
+/// `n` waiters, [`notify_all`](Self::notify_all) all of them. Like toro's, it needs no lock;
+/// [`wait_with`](Self::wait_with) pairs it with a [`Mutex`] the way `std::sync::Condvar` does.
+///
+/// * A wait registers on its first poll; `notify(n)` reaches only registered waiters.
+///   `notify_all` also completes `wait()` futures created before the call and not yet polled.
+/// * A Condition stores no notification: a `notify` with nobody waiting is lost.
+/// * No spurious wake-ups: `wait` completes only on a notification.
+/// * A waiter notified by `notify(n)` that is dropped, or whose deadline passes, before it
+///   takes the notification passes it to the next waiter. A timed-out waiter never counts
+///   against `n`.
+///
+/// # Fairness
+///
+/// FIFO: `notify(n)` wakes the `n` oldest waiters.
+///
+/// # Memory ordering
+///
+/// Everything a task did before `notify`/`notify_all` happens-before what the waiters it
+/// released do after their `wait` completes.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use toro_sync::Condition;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let cond = Arc::new(Condition::new());
+/// let waiter = tokio::spawn({
+///     let cond = cond.clone();
+///     async move { cond.wait().await }
+/// });
+/// while cond.waiters() == 0 {
+///     tokio::task::yield_now().await;
+/// }
+/// assert_eq!(cond.notify_one(), true);
+/// waiter.await.unwrap();
+/// # }
+/// ```
+pub struct Condition {
+    /// Counts `notify_all` calls; a wait created before one completes on first poll.
+    broadcasts: AtomicUsize,
+    waiters: StateLock<WaitList<(), Notified>>,
+}
+
+/// How a waiter was notified: a `notify(n)` grant passes on if dropped; a `notify_all` grant
+/// does not (everyone registered then got one).
+#[derive(Clone, Copy)]
+pub(crate) enum Notified {
+    One,
+    All,
+}
+
+impl Condition {
+    /// A condition with no waiters.
+    pub fn new() -> Self {
+        Condition {
+            broadcasts: AtomicUsize::new(0),
+            waiters: StateLock::new(WaitList::new()),
+        }
+    }
+
+    /// Waits for a notification.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future loses only its place in line. A notification from
+    /// `notify(n)` already handed to it passes to the next waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use toro_sync::{Condition, Timeout};
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// let cond = Condition::new();
+    /// let waiting = cond.wait(); // created before notify_all: released by it
+    /// cond.notify_all();
+    /// waiting.await;
+    /// // Nothing is stored for later waiters:
+    /// assert_eq!(cond.wait().deadline(Duration::from_secs(1)).await, Err(Timeout));
+    /// # }
+    /// ```
+    pub fn wait(&self) -> ConditionWait<'_> {
+        let broadcasts = self.broadcasts.load(Ordering::Relaxed);
+        ConditionWait(Waiter::new(
+            WaitOp {
+                cond: self,
+                broadcasts,
+            },
+            (),
+        ))
+    }
+
+    /// Atomically releases `guard`'s mutex and waits for a notification, then locks the mutex
+    /// again (through its FIFO) and returns the new guard: `std::sync::Condvar::wait` for
+    /// tasks. The wait registers before the mutex is released, so a notification sent by a
+    /// task that takes the mutex next is not missed.
+    ///
+    /// With a deadline the whole operation is bounded, re-locking included; on timeout the
+    /// lock is not held and the result is `Err(Timeout)`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropped before the notification, it gives up its place (and the guard, if
+    /// not yet released); dropped after, the notification passes to the next waiter, or the
+    /// lock, if already handed to it, to the next locker.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use toro_sync::{Condition, Mutex};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let pair = Arc::new((Mutex::new(false), Condition::new()));
+    /// let setter = pair.clone();
+    /// tokio::spawn(async move {
+    ///     let (flag, cond) = &*setter;
+    ///     *flag.lock().await = true;
+    ///     cond.notify_all();
+    /// });
+    /// let (flag, cond) = &*pair;
+    /// let mut ready = flag.lock().await;
+    /// while !*ready {
+    ///     ready = cond.wait_with(ready).await;
+    /// }
+    /// # }
+    /// ```
+    pub fn wait_with<'a, T: ?Sized>(&'a self, guard: MutexGuard<'a, T>) -> ConditionWaitWith<'a, T> {
+        ConditionWaitWith(WaitWith {
+            mutex: MutexGuard::mutex(&guard),
+            notified: self.wait(),
+            guard: Some(guard),
+            relock: None,
+        })
+    }
+
+    /// Wakes up to `n` registered waiters, oldest first; returns how many.
+    pub fn notify(&self, n: usize) -> usize {
+        let mut wakes = WakeList::new();
+        let mut waiters = self.waiters.lock();
+        let mut woken = 0;
+        while woken < n && waiters.grant_front(Notified::One, &mut wakes).is_some() {
+            woken += 1;
+        }
+        drop(waiters);
+        drop(wakes);
+        woken
+    }
+
+    /// Wakes the oldest registered waiter; returns whether there was one.
+    pub fn notify_one(&self) -> bool {
+        self.notify(1) == 1
+    }
+
+    /// Wakes every registered waiter, and every `wait()` future created before this call and
+    /// not yet polled; returns how many registered waiters it woke.
+    pub fn notify_all(&self) -> usize {
+        let mut wakes = WakeList::new();
+        let mut waiters = self.waiters.lock();
+        self.broadcasts.fetch_add(1, Ordering::Relaxed);
+        let woken = waiters.grant_all(|| Notified::All, &mut wakes);
+        drop(waiters);
+        drop(wakes);
+        woken
+    }
+
+    /// Waiting futures registered and not yet notified.
+    pub fn waiters(&self) -> usize {
+        self.waiters.lock().len()
+    }
+}
+
+impl Default for Condition {
+    fn default() -> Self {
+        Condition::new()
+    }
+}
+
+impl fmt::Debug for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Condition")
+            .field("waiters", &self.waiters())
+            .finish()
+    }
+}
+
+pub(crate) struct WaitOp<'a> {
+    cond: &'a Condition,
+    broadcasts: usize,
+}
+
+impl Op for WaitOp<'_> {
+    type State = WaitList<(), Notified>;
+    type Req = ();
+    type Grant = Notified;
+    type Output = ();
+    type Timed = Result<(), Timeout>;
+    type Data = ();
+
+    fn lock(&self) -> StateGuard<'_, Self::State> {
+        self.cond.waiters.lock()
+    }
+
+    fn list(state: &mut Self::State) -> &mut Self::State {
+        state
+    }
+
+    fn try_now(&self, _: &mut (), _: &mut Self::State, _: &mut WakeList) -> Option<()> {
+        // Read under the lock that `notify_all` increments it under.
+        (self.cond.broadcasts.load(Ordering::Relaxed) != self.broadcasts).then_some(())
+    }
+
+    fn register(&self, _: &mut (), _: &mut Self::State) {}
+
+    fn forward(state: &mut Self::State, grant: Notified, wakes: &mut WakeList) {
+        if let Notified::One = grant {
+            state.grant_front(Notified::One, wakes);
+        }
+    }
+
+    fn finish(&self, _: Notified) {}
+
+    fn ok(_: ()) -> Self::Timed {
+        Ok(())
+    }
+
+    fn timed_out(&self, _: &mut (), _: Option<()>) -> Self::Timed {
+        Err(Timeout)
+    }
+}
+
+wait_future! {
+    /// The future of [`Condition::wait`].
+    ConditionWait ['a] ['a] = Waiter<WaitOp<'a>> => (), Result<(), Timeout>;
+}
+
+/// [`Condition::wait_with`]: wait for a notification, then re-lock.
+pub struct WaitWith<'a, T: ?Sized> {
+    mutex: &'a Mutex<T>,
+    notified: ConditionWait<'a>,
+    /// Held until the notification wait is registered.
+    guard: Option<MutexGuard<'a, T>>,
+    relock: Option<MutexLock<'a, T>>,
+}
+
+impl<'a, T: ?Sized> crate::wait::sealed::Sealed for WaitWith<'a, T> {}
+
+impl<'a, T: ?Sized> Waitable for WaitWith<'a, T> {
+    type Output = MutexGuard<'a, T>;
+    type Timed = Result<MutexGuard<'a, T>, Timeout>;
+
+    fn poll_wait(&mut self, mut cx: Option<&mut Context<'_>>) -> Poll<Self::Output> {
+        if self.relock.is_none() {
+            match self.notified.poll_wait(cx.as_mut().map(|cx| &mut **cx)) {
+                Poll::Pending => {
+                    // Registered (or, trying once, not): only now release the mutex.
+                    self.guard = None;
+                    return Poll::Pending;
+                }
+                // Notified before the mutex was even released (a `notify_all` since this
+                // future was made): the guard is still held.
+                Poll::Ready(()) => match self.guard.take() {
+                    Some(guard) => return Poll::Ready(guard),
+                    None => self.relock = Some(self.mutex.lock()),
+                },
+            }
+        }
+        let relock = self.relock.as_mut().expect("re-lock future set above");
+        relock.poll_wait(cx)
+    }
+
+    fn expire(&mut self) -> Self::Timed {
+        self.guard = None;
+        match &mut self.relock {
+            Some(relock) => relock.expire(),
+            None => {
+                // A notification that won the race is passed on: the deadline bounds the whole
+                // operation and the lock cannot be had in time.
+                self.notified.0.cancel();
+                Err(Timeout)
+            }
+        }
+    }
+
+    fn ok(guard: Self::Output) -> Self::Timed {
+        Ok(guard)
+    }
+}
+
+wait_future! {
+    /// The future of [`Condition::wait_with`].
+    ConditionWaitWith ['a, T: ?Sized] ['a, T] = WaitWith<'a, T>
+        => MutexGuard<'a, T>, Result<MutexGuard<'a, T>, Timeout>;
+}

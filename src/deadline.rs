@@ -1,0 +1,252 @@
+//! Deadlines, written once for every wait: [`Deadline`], the [`WithDeadline`] wrapper, and the
+//! timers that fire them.
+//!
+//! A deadline is resolved to an absolute instant when `.deadline()` is called. On first poll,
+//! an instant already reached means *try once*: the wait completes if it can without waiting,
+//! else it times out at once and leaves nothing registered. Otherwise the wait registers and a
+//! timer is armed — tokio's inside a tokio runtime (so its paused clock applies), async-io's
+//! elsewhere. On expiry the waiter is withdrawn under the primitive's lock, so a hand-off and
+//! the deadline racing each other resolve to exactly one outcome: a grant that arrived first is
+//! kept; otherwise nothing was taken.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use crate::wait::Waitable;
+
+/// When a wait gives up: a [`Duration`] from the moment `.deadline()` is called, or an
+/// [`Instant`].
+///
+/// Built with `From`, so every `.deadline(d)` takes a `Duration` or an `Instant` directly.
+/// Inside a tokio runtime both are read on tokio's clock (a `Duration` is added to
+/// `tokio::time::Instant::now()`, and an `Instant` is compared as
+/// `tokio::time::Instant::from_std` does), so tokio's paused clock drives them in tests.
+/// `Duration::ZERO`, or an instant already past, means *try once*.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use toro_sync::Deadline;
+///
+/// let relative: Deadline = Duration::from_millis(10).into();
+/// let absolute: Deadline = (Instant::now() + Duration::from_secs(1)).into();
+/// assert_ne!(relative, absolute);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Deadline(Repr);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Repr {
+    After(Duration),
+    At(Instant),
+}
+
+impl Deadline {
+    /// A deadline `duration` after the moment it is applied with `.deadline()`.
+    pub const fn after(duration: Duration) -> Self {
+        Deadline(Repr::After(duration))
+    }
+
+    /// A deadline at `instant`.
+    pub const fn at(instant: Instant) -> Self {
+        Deadline(Repr::At(instant))
+    }
+
+    /// The absolute instant, on the clock of the timer that will fire it; `None` if so far in
+    /// the future that it cannot be represented (the wait is then unbounded).
+    pub(crate) fn resolve(self) -> Option<Instant> {
+        match self.0 {
+            Repr::At(instant) => Some(instant),
+            Repr::After(duration) => clock::now().checked_add(duration),
+        }
+    }
+}
+
+impl From<Duration> for Deadline {
+    fn from(duration: Duration) -> Self {
+        Deadline::after(duration)
+    }
+}
+
+impl From<Instant> for Deadline {
+    fn from(instant: Instant) -> Self {
+        Deadline::at(instant)
+    }
+}
+
+#[cfg(all(feature = "tokio", not(loom)))]
+impl From<tokio::time::Instant> for Deadline {
+    fn from(instant: tokio::time::Instant) -> Self {
+        Deadline::at(instant.into_std())
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A wait bounded by a [`Deadline`]; made by `.deadline(d)` on any waiting future.
+    ///
+    /// Resolves to `Result<T, Timeout>` where the wait resolves to `T` — except the queue
+    /// operations, whose `Result` gains its `Timeout` variant instead. Dropping it is the same
+    /// as dropping the wait. `.block()` waits on the calling thread with the deadline as a
+    /// park timeout.
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct WithDeadline<F> {
+        inner: F,
+        at: Option<Instant>,
+        started: bool,
+        #[pin]
+        timer: clock::Timer,
+    }
+}
+
+impl<F: Waitable> WithDeadline<F> {
+    pub(crate) fn new(inner: F, deadline: Deadline) -> Self {
+        WithDeadline {
+            inner,
+            at: deadline.resolve(),
+            started: false,
+            timer: clock::Timer::new(),
+        }
+    }
+
+    /// Completes the wait on the calling thread, parking it until the wait completes or the
+    /// deadline passes. Needs no runtime. Not for use inside async code: it blocks the
+    /// executor's thread.
+    pub fn block(self) -> F::Timed {
+        crate::block::block_until(self.inner, self.at)
+    }
+}
+
+impl<F: Waitable> Future for WithDeadline<F> {
+    type Output = F::Timed;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Timed> {
+        let this = self.project();
+        let Some(at) = *this.at else {
+            return this.inner.poll_wait(Some(cx)).map(F::ok);
+        };
+        if !*this.started {
+            *this.started = true;
+            if clock::reached(at) {
+                return Poll::Ready(match this.inner.poll_wait(None) {
+                    Poll::Ready(output) => F::ok(output),
+                    Poll::Pending => this.inner.expire(),
+                });
+            }
+        }
+        if let Poll::Ready(output) = this.inner.poll_wait(Some(cx)) {
+            return Poll::Ready(F::ok(output));
+        }
+        if this.timer.poll_expired(at, cx) {
+            return Poll::Ready(this.inner.expire());
+        }
+        Poll::Pending
+    }
+}
+
+impl<F> std::fmt::Debug for WithDeadline<F>
+where
+    F: std::fmt::Debug,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WithDeadline")
+            .field("inner", &self.inner)
+            .field("at", &self.at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The clocks and timers behind deadlines.
+mod clock {
+    use std::pin::Pin;
+    use std::task::Context;
+    use std::time::Instant;
+
+    /// Whether code is running inside a tokio runtime (whose clock and timer then apply).
+    #[cfg(all(feature = "tokio", not(loom)))]
+    fn in_tokio() -> bool {
+        tokio::runtime::Handle::try_current().is_ok()
+    }
+
+    /// Now, on the clock of the timer that would fire a deadline set here.
+    pub(super) fn now() -> Instant {
+        #[cfg(all(feature = "tokio", not(loom)))]
+        if in_tokio() {
+            return tokio::time::Instant::now().into_std();
+        }
+        Instant::now()
+    }
+
+    /// Whether `at` has been reached on that clock.
+    pub(super) fn reached(at: Instant) -> bool {
+        now() >= at
+    }
+
+    #[cfg(all(feature = "tokio", not(loom)))]
+    type TokioSleep = tokio::time::Sleep;
+    #[cfg(not(all(feature = "tokio", not(loom))))]
+    type TokioSleep = std::future::Pending<()>;
+
+    #[cfg(all(feature = "async-io", not(loom)))]
+    type OtherTimer = async_io::Timer;
+    #[cfg(not(all(feature = "async-io", not(loom))))]
+    type OtherTimer = std::future::Pending<()>;
+
+    pin_project_lite::pin_project! {
+        /// A timer armed on the first pending poll of a deadline wait.
+        pub(super) struct Timer {
+            #[pin]
+            tokio: Option<TokioSleep>,
+            other: Option<OtherTimer>,
+        }
+    }
+
+    impl Timer {
+        pub(super) fn new() -> Self {
+            Timer {
+                tokio: None,
+                other: None,
+            }
+        }
+
+        /// Arms the timer for `at` if needed, and polls it.
+        pub(super) fn poll_expired(self: Pin<&mut Self>, at: Instant, cx: &mut Context<'_>) -> bool {
+            let mut this = self.project();
+            if this.tokio.is_none() && this.other.is_none() {
+                arm(this.tokio.as_mut(), this.other, at);
+            }
+            if let Some(sleep) = this.tokio.as_mut().as_pin_mut() {
+                return sleep.poll(cx).is_ready();
+            }
+            match this.other {
+                Some(timer) => Pin::new(timer).poll(cx).is_ready(),
+                None => unreachable!("a deadline timer is armed before it is polled"),
+            }
+        }
+    }
+
+    use std::future::Future;
+
+    #[allow(unused_variables, unused_mut)]
+    fn arm(mut tokio: Pin<&mut Option<TokioSleep>>, other: &mut Option<OtherTimer>, at: Instant) {
+        #[cfg(all(feature = "tokio", not(loom)))]
+        if in_tokio() {
+            let at = tokio::time::Instant::from_std(at);
+            tokio.set(Some(tokio::time::sleep_until(at)));
+            return;
+        }
+        #[cfg(all(feature = "async-io", not(loom)))]
+        {
+            *other = Some(async_io::Timer::at(at));
+            return;
+        }
+        #[allow(unreachable_code)]
+        {
+            panic!(
+                "toro-sync: a wait with a deadline was polled outside a tokio runtime, and the \
+                 `async-io` feature (the timer for other executors) is disabled; enable it, \
+                 poll inside tokio, or use `.block()`"
+            )
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Synchronization primitives and queues for async Rust, after Python's
+//! [toro](https://github.com/ajdavis/toro).
+//!
+//! toro gave Tornado coroutines what threads get from the standard library: `Condition`,
+//! `Event`, `Semaphore`, `BoundedSemaphore`, `Lock`, `RWLock`, `AsyncResult` and queues, each
+//! wait with a deadline. toro-sync gives the same to async Rust, on any executor.
+//!
+//! # A tour
+//!
+//! | toro | toro-sync |
+//! |---|---|
+//! | `yield x.wait(deadline=...)`, `Timeout` | `x.wait().deadline(d).await` → `Err(Timeout)` |
+//! | `yield lock.acquire()` + `release()` / `with (yield lock.acquire())` | `let g = lock.lock().await;` (drop releases) |
+//! | `Condition`: `wait()`, `notify(n)`, `notify_all()` | [`Condition`]: [`wait`](Condition::wait), [`notify`](Condition::notify), [`notify_all`](Condition::notify_all), and [`wait_with`](Condition::wait_with) a [`MutexGuard`] |
+//! | `Event`: `set()`, `clear()`, `is_set()`, `wait()` | [`Event`]: the same names |
+//! | `Semaphore(n)`, `acquire()`, `release()` | [`Semaphore::new`], [`acquire`](Semaphore::acquire) (drop releases), [`release`](Semaphore::release) adds one |
+//! | `Semaphore.counter`, `locked()`, `wait()` | [`available()`](Semaphore::available), [`is_locked()`](Semaphore::is_locked), [`wait_unlocked()`](Semaphore::wait_unlocked) |
+//! | `BoundedSemaphore` (`ValueError` on over-release) | [`BoundedSemaphore`] ([`release`](BoundedSemaphore::release) → `Err(ReleaseError)`) |
+//! | `Lock` | [`Lock`] = [`Mutex<()>`](Mutex); [`Mutex<T>`](Mutex) guards data |
+//! | `RWLock(max_readers)`, `acquire_read/write` | [`RwLock::with_max_readers`], [`read()`](RwLock::read) / [`write()`](RwLock::write) |
+//! | `AsyncResult`: `set`, `get`, `get_nowait` → `NotReady` | [`AsyncResult`]: [`set`](AsyncResult::set), [`get`](AsyncResult::get), [`try_get()`](AsyncResult::try_get) → `Err(NotReady)` |
+//! | (asyncio's `Barrier`) | [`Barrier`] |
+//!
+//! # Waiting
+//!
+//! Every method that can wait returns a named future (in [`futures`]). Awaiting it waits as
+//! long as it takes. Every one of them also has:
+//!
+//! * `.deadline(d)`, with `d` a [`Duration`](std::time::Duration) from now or an
+//!   [`Instant`](std::time::Instant): the output becomes `Result<T, Timeout>`. A deadline
+//!   already passed (or `Duration::ZERO`) means *try once*. Deadlines fire on tokio's timer
+//!   inside a tokio runtime (so `tokio::time::pause` applies) and on async-io's timer on any
+//!   other executor. See [`Deadline`].
+//! * `.block()`: completes the wait on the calling thread by parking it, with no runtime; for
+//!   plain threads, never inside async code.
+//!
+//! ```
+//! use std::time::Duration;
+//! use toro_sync::{Semaphore, Timeout};
+//!
+//! let sem = Semaphore::new(1);
+//! let held = sem.acquire().block(); // from a plain thread
+//! assert_eq!(sem.acquire().deadline(Duration::from_millis(1)).block().err(), Some(Timeout));
+//! drop(held);
+//! ```
+//!
+//! # Guarantees
+//!
+//! Each type documents these; the tests check them.
+//!
+//! 1. **FIFO hand-off.** Waiters are served in the order of their first poll. A freed
+//!    resource (a permit, the lock, a notification) is handed straight to the oldest live
+//!    waiter; a newcomer cannot barge past a queued waiter.
+//! 2. **Cancel safety.** Dropping a waiting future, or its deadline passing, loses only its
+//!    place in line: what was already handed to it passes on. A deadline and a hand-off racing
+//!    each other resolve to exactly one outcome.
+//! 3. **No leaks.** A dropped or timed-out waiter is unregistered at once; `waiters()` counts
+//!    only live ones.
+//! 4. **No lost and no spurious wake-ups.** Wakers are called after the internal lock is
+//!    released; [`Condition::wait`] never returns without a notification.
+//! 5. **Memory ordering.** Everything before a release/set/notify happens-before what follows
+//!    the matching acquire/wait.
+//! 6. **Registration.** A wait registers on its first poll. [`Event::set`] and
+//!    [`Condition::notify_all`] also complete wait futures created before the call but not yet
+//!    polled.
+//! 7. **Panics.** A guard dropped while unwinding releases normally; nothing is poisoned. A
+//!    panicking waker does not strand the other waiters.
+//!
+//! A future that is alive but never polled again keeps its place, and whatever was handed to
+//! it, until it is dropped; `mem::forget` of a future leaks what it holds, never more.
+//!
+//! # Features
+//!
+//! * `tokio` (default): deadlines use tokio's timer inside a tokio runtime.
+//! * `async-io` (default): deadlines use async-io's timer outside tokio.
+//!
+//! With neither, everything works except a deadline that must fire in async code (it panics
+//! with a message saying so); `.block()` with a deadline still works.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod async_result;
+mod barrier;
+mod block;
+mod bounded_semaphore;
+mod condition;
+mod deadline;
+pub mod error;
+mod event;
+mod mutex;
+mod permits;
+mod rwlock;
+mod semaphore;
+mod sync;
+mod wait;
+mod waiters;
+
+pub use async_result::AsyncResult;
+pub use barrier::{Barrier, BarrierWaitResult};
+pub use bounded_semaphore::BoundedSemaphore;
+pub use condition::Condition;
+pub use deadline::Deadline;
+pub use error::{AlreadySet, GetError, NotReady, PutError, ReleaseError, TaskDoneError, Timeout};
+pub use event::Event;
+pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard};
+pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub use semaphore::Semaphore;
+
+/// Permit types of the semaphores.
+pub use bounded_semaphore::{BoundedSemaphorePermit, OwnedBoundedSemaphorePermit};
+pub use semaphore::{OwnedSemaphorePermit, SemaphorePermit};
+
+/// The named futures every waiting method returns, and [`WithDeadline`](futures::WithDeadline).
+///
+/// Each has `.deadline(d)` and `.block()` as inherent methods.
+pub mod futures {
+    pub use crate::async_result::AsyncResultGet;
+    pub use crate::barrier::BarrierWait;
+    pub use crate::bounded_semaphore::{BoundedAcquire, BoundedAcquireOwned};
+    pub use crate::condition::{ConditionWait, ConditionWaitWith};
+    pub use crate::deadline::WithDeadline;
+    pub use crate::event::EventWait;
+    pub use crate::mutex::{MutexLock, MutexLockOwned};
+    pub use crate::rwlock::{RwLockRead, RwLockWrite};
+    pub use crate::semaphore::{Acquire, AcquireOwned, WaitUnlocked};
+    pub use crate::wait::Waitable;
+}

@@ -1,0 +1,366 @@
+//! [`Semaphore`]: a counter of permits, handed to waiters in strict FIFO order.
+
+use std::fmt;
+
+use crate::error::Timeout;
+use crate::permits::{AcquireOp, MAX_PERMITS, PermitHandle, Permits, WaitUnlockedOp};
+use crate::sync::Arc;
+use crate::wait::{Waiter, wait_future};
+
+/// A counting semaphore: toro's `Semaphore`.
+///
+/// Permits are taken with [`acquire`](Self::acquire) / [`acquire_many`](Self::acquire_many) and
+/// returned when the permit is dropped; [`release`](Self::release) adds a permit outright (so
+/// the count may exceed the initial one — use [`BoundedSemaphore`](crate::BoundedSemaphore) to
+/// forbid that).
+///
+/// # Fairness
+///
+/// Strict FIFO. A freed permit goes straight to the oldest waiting request; a request for `n`
+/// permits at the head is served whole before anyone behind it, so a large request makes later
+/// small ones wait (head-of-line blocking, as tokio's semaphore). [`try_acquire`](Self::try_acquire)
+/// never takes a permit while a request is queued.
+///
+/// # Memory ordering
+///
+/// Everything a task did before returning permits (drop, [`release`](Self::release))
+/// happens-before what the task that acquires them does after its acquire completes.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use toro_sync::Semaphore;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let sem = Arc::new(Semaphore::new(2));
+/// let a = sem.acquire().await;
+/// let b = sem.acquire().await;
+/// assert!(sem.try_acquire().is_none());
+/// drop(a);
+/// let c = sem.try_acquire().expect("a permit came back");
+/// # drop((b, c)); }
+/// ```
+pub struct Semaphore {
+    permits: Permits,
+}
+
+impl Semaphore {
+    /// The largest number of permits a semaphore can hold: `usize::MAX >> 3`.
+    pub const MAX_PERMITS: usize = MAX_PERMITS;
+
+    /// A semaphore with `permits` permits.
+    ///
+    /// # Panics
+    ///
+    /// If `permits` exceeds [`Semaphore::MAX_PERMITS`].
+    pub fn new(permits: usize) -> Self {
+        Semaphore {
+            permits: Permits::new(permits),
+        }
+    }
+
+    /// Waits for one permit.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future (or its deadline passing) loses only its place in line.
+    /// A permit already handed to it goes to the next waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use toro_sync::{Semaphore, Timeout};
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// let sem = Semaphore::new(1);
+    /// let permit = sem.acquire().await;
+    /// let late = sem.acquire().deadline(Duration::from_secs(1)).await;
+    /// assert_eq!(late.err(), Some(Timeout));
+    /// drop(permit);
+    /// # }
+    /// ```
+    pub fn acquire(&self) -> Acquire<'_> {
+        self.acquire_many(1)
+    }
+
+    /// Waits for `n` permits, taken all at once, in FIFO order with other requests.
+    /// `acquire_many(0)` completes at once.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a request dropped while queued holds nothing, and the requests behind it
+    /// are served if they now fit; permits already handed to it go back.
+    ///
+    /// # Panics
+    ///
+    /// If `n` exceeds [`Semaphore::MAX_PERMITS`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_sync::Semaphore;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let sem = Semaphore::new(5);
+    /// let three = sem.acquire_many(3).await;
+    /// assert_eq!(three.count(), 3);
+    /// assert_eq!(sem.available(), 2);
+    /// # }
+    /// ```
+    pub fn acquire_many(&self, n: usize) -> Acquire<'_> {
+        check_request(n);
+        Acquire(Waiter::new(AcquireOp { handle: self, n }, ()))
+    }
+
+    /// Waits for one permit, holding the semaphore through an `Arc`: the permit is `'static`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`acquire`](Self::acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use toro_sync::Semaphore;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let sem = Arc::new(Semaphore::new(1));
+    /// let permit = sem.clone().acquire_owned().await;
+    /// tokio::spawn(async move { drop(permit) }).await.unwrap();
+    /// assert_eq!(sem.available(), 1);
+    /// # }
+    /// ```
+    pub fn acquire_owned(self: Arc<Self>) -> AcquireOwned {
+        self.acquire_many_owned(1)
+    }
+
+    /// Waits for `n` permits, holding the semaphore through an `Arc`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`acquire_many`](Self::acquire_many).
+    ///
+    /// # Panics
+    ///
+    /// If `n` exceeds [`Semaphore::MAX_PERMITS`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use toro_sync::Semaphore;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let sem = Arc::new(Semaphore::new(4));
+    /// let permit = sem.clone().acquire_many_owned(4).await;
+    /// assert!(sem.is_locked());
+    /// drop(permit);
+    /// # }
+    /// ```
+    pub fn acquire_many_owned(self: Arc<Self>, n: usize) -> AcquireOwned {
+        check_request(n);
+        AcquireOwned(Waiter::new(AcquireOp { handle: self, n }, ()))
+    }
+
+    /// Takes a permit if one is free and no request is queued.
+    pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
+        self.try_acquire_many(1)
+    }
+
+    /// Takes `n` permits if free and no request is queued.
+    ///
+    /// # Panics
+    ///
+    /// If `n` exceeds [`Semaphore::MAX_PERMITS`].
+    pub fn try_acquire_many(&self, n: usize) -> Option<SemaphorePermit<'_>> {
+        check_request(n);
+        self.permits.try_acquire(n).then(|| self.into_permit(n))
+    }
+
+    /// Takes a permit through an `Arc` if one is free and no request is queued.
+    pub fn try_acquire_owned(self: Arc<Self>) -> Option<OwnedSemaphorePermit> {
+        self.permits
+            .try_acquire(1)
+            .then(|| self.clone().into_permit(1))
+    }
+
+    /// Adds one permit, handing it to the oldest waiter if any. The count may exceed the
+    /// initial one.
+    ///
+    /// # Panics
+    ///
+    /// If the free permits would exceed [`Semaphore::MAX_PERMITS`].
+    pub fn release(&self) {
+        self.permits.add(1);
+    }
+
+    /// Adds `n` permits, as `n` calls of [`release`](Self::release).
+    ///
+    /// # Panics
+    ///
+    /// If the free permits would exceed [`Semaphore::MAX_PERMITS`].
+    pub fn add_permits(&self, n: usize) {
+        self.permits.add(n);
+    }
+
+    /// Permits neither held nor promised to a queued request (toro's `counter`).
+    pub fn available(&self) -> usize {
+        self.permits.available()
+    }
+
+    /// Whether an [`acquire`](Self::acquire) now would wait: no permit free, or requests
+    /// queued (toro's `locked()`).
+    pub fn is_locked(&self) -> bool {
+        self.permits.is_locked()
+    }
+
+    /// Waits until an [`acquire`](Self::acquire) would not wait, without taking a permit
+    /// (toro's `Semaphore.wait()`). Queued acquirers take precedence: this completes once they
+    /// have been served and a permit is still free.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it takes nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_sync::Semaphore;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let sem = Semaphore::new(1);
+    /// let permit = sem.acquire().await;
+    /// let (_, ()) = tokio::join!(async { drop(permit) }, sem.wait_unlocked());
+    /// assert_eq!(sem.available(), 1);
+    /// # }
+    /// ```
+    pub fn wait_unlocked(&self) -> WaitUnlocked<'_> {
+        WaitUnlocked(Waiter::new(
+            WaitUnlockedOp {
+                permits: &self.permits,
+            },
+            (),
+        ))
+    }
+
+    /// Waiting futures registered and not yet granted: acquirers and `wait_unlocked` callers.
+    pub fn waiters(&self) -> usize {
+        self.permits.waiters()
+    }
+}
+
+pub(crate) fn check_request(n: usize) {
+    assert!(
+        n <= MAX_PERMITS,
+        "cannot request more than MAX_PERMITS ({MAX_PERMITS}) permits, got {n}"
+    );
+}
+
+impl Default for Semaphore {
+    /// A semaphore with one permit, as toro's `Semaphore()`.
+    fn default() -> Self {
+        Semaphore::new(1)
+    }
+}
+
+impl fmt::Debug for Semaphore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Semaphore");
+        self.permits.fmt_fields(&mut s);
+        s.finish()
+    }
+}
+
+impl<'a> PermitHandle for &'a Semaphore {
+    type Permit = SemaphorePermit<'a>;
+
+    fn permits(&self) -> &Permits {
+        &self.permits
+    }
+
+    fn into_permit(self, n: usize) -> SemaphorePermit<'a> {
+        SemaphorePermit { sem: self, n }
+    }
+}
+
+impl PermitHandle for Arc<Semaphore> {
+    type Permit = OwnedSemaphorePermit;
+
+    fn permits(&self) -> &Permits {
+        &self.permits
+    }
+
+    fn into_permit(self, n: usize) -> OwnedSemaphorePermit {
+        OwnedSemaphorePermit { sem: self, n }
+    }
+}
+
+wait_future! {
+    /// The future of [`Semaphore::acquire`] and [`Semaphore::acquire_many`].
+    Acquire ['a] ['a] = Waiter<AcquireOp<&'a Semaphore>>
+        => SemaphorePermit<'a>, Result<SemaphorePermit<'a>, Timeout>;
+}
+
+wait_future! {
+    /// The future of [`Semaphore::acquire_owned`] and [`Semaphore::acquire_many_owned`].
+    AcquireOwned [] [] = Waiter<AcquireOp<Arc<Semaphore>>>
+        => OwnedSemaphorePermit, Result<OwnedSemaphorePermit, Timeout>;
+}
+
+wait_future! {
+    /// The future of [`Semaphore::wait_unlocked`] and [`BoundedSemaphore::wait_unlocked`](crate::BoundedSemaphore::wait_unlocked).
+    WaitUnlocked ['a] ['a] = Waiter<WaitUnlockedOp<'a>> => (), Result<(), Timeout>;
+}
+
+/// Declares a permit type: a count of permits held through a handle, returned on drop.
+macro_rules! permit_type {
+    ($(#[$meta:meta])* $name:ident [$($lt:lifetime)?] = $handle:ty;) => {
+        $(#[$meta])*
+        #[must_use = "the permits are returned as soon as the permit is dropped"]
+        pub struct $name<$($lt)?> {
+            sem: $handle,
+            n: usize,
+        }
+
+        impl<$($lt)?> $name<$($lt)?> {
+            /// How many permits this holds.
+            pub fn count(&self) -> usize {
+                self.n
+            }
+
+            /// Keeps the permits out of circulation: they are not returned on drop.
+            pub fn forget(mut self) {
+                self.sem.permits.forget_held(std::mem::take(&mut self.n));
+            }
+        }
+
+        impl<$($lt)?> Drop for $name<$($lt)?> {
+            fn drop(&mut self) {
+                if self.n > 0 {
+                    self.sem.permits.release_held(self.n);
+                }
+            }
+        }
+
+        impl<$($lt)?> std::fmt::Debug for $name<$($lt)?> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($name)).field("count", &self.n).finish()
+            }
+        }
+    };
+}
+
+pub(crate) use permit_type;
+
+permit_type! {
+    /// Permits from a [`Semaphore`], returned when dropped.
+    SemaphorePermit ['a] = &'a Semaphore;
+}
+
+permit_type! {
+    /// Permits from a [`Semaphore`] held through an `Arc`, returned when dropped.
+    OwnedSemaphorePermit [] = Arc<Semaphore>;
+}

@@ -1,0 +1,313 @@
+//! The one waiting future: [`Waiter`] drives any primitive's [`Op`] through the waiter core.
+//!
+//! A primitive describes one kind of wait as an [`Op`] (how to try at once, what to queue, what
+//! to do when a queued waiter leaves or a granted one is dropped). [`Waiter`] does the rest, the
+//! same way for every primitive: registration on first poll, waker replacement, hand-off
+//! pick-up, drop-on-cancel, and the withdrawal a deadline needs. [`Waitable`] is the face it
+//! shows to [`WithDeadline`](crate::futures::WithDeadline) and to `.block()`.
+
+use std::task::{Context, Poll};
+
+use crate::sync::MutexGuard;
+use crate::waiters::{Key, Polled, Removed, WaitList, WakeList};
+
+/// One kind of wait on one primitive.
+///
+/// `self` is the immutable part (the handle on the primitive and the request's parameters);
+/// per-wait mutable data (a queued item before it is queued) lives in [`Op::Data`].
+pub(crate) trait Op {
+    /// The primitive's state under its lock.
+    type State;
+    /// What a queued waiter carries.
+    type Req;
+    /// What a granted waiter is handed.
+    type Grant;
+    /// What the wait resolves to.
+    type Output;
+    /// What the wait resolves to with a deadline.
+    type Timed;
+    /// Per-wait data that is not part of the request until it is queued.
+    type Data;
+
+    /// Locks the primitive.
+    fn lock(&self) -> MutexGuard<'_, Self::State>;
+    /// The list this kind of waiter queues on.
+    fn list(state: &mut Self::State) -> &mut WaitList<Self::Req, Self::Grant>;
+    /// Completes at once if possible (never barging past queued waiters).
+    fn try_now(
+        &self,
+        data: &mut Self::Data,
+        state: &mut Self::State,
+        wakes: &mut WakeList,
+    ) -> Option<Self::Output>;
+    /// Builds the request to queue (called under the lock right after `try_now` failed).
+    fn register(&self, data: &mut Self::Data, state: &mut Self::State) -> Self::Req;
+    /// A queued waiter left without being granted (dropped or timed out).
+    fn withdrawn(_state: &mut Self::State, _req: &mut Self::Req, _wakes: &mut WakeList) {}
+    /// A granted waiter was dropped before taking its grant: pass it on. By default there
+    /// is nothing to pass on (a broadcast grant, or one that left nothing behind).
+    fn forward(_state: &mut Self::State, _grant: Self::Grant, _wakes: &mut WakeList) {}
+    /// Turns a grant into the output (outside the lock).
+    fn finish(&self, grant: Self::Grant) -> Self::Output;
+    /// The output with a deadline, on success.
+    fn ok(output: Self::Output) -> Self::Timed;
+    /// The output with a deadline, on expiry; `req` is the withdrawn request, if it was queued.
+    fn timed_out(&self, data: &mut Self::Data, req: Option<Self::Req>) -> Self::Timed;
+}
+
+/// A waiting future's interface to the deadline wrapper and to blocking.
+///
+/// Implemented by every waiting future of the crate; it cannot be implemented outside it.
+pub trait Waitable: Unpin + crate::wait::sealed::Sealed {
+    /// What the wait resolves to.
+    type Output;
+    /// What the wait resolves to with a deadline.
+    type Timed;
+    #[doc(hidden)]
+    fn poll_wait(&mut self, cx: Option<&mut Context<'_>>) -> Poll<Self::Output>;
+    #[doc(hidden)]
+    fn expire(&mut self) -> Self::Timed;
+    #[doc(hidden)]
+    fn ok(output: Self::Output) -> Self::Timed;
+}
+
+pub(crate) mod sealed {
+    pub trait Sealed {}
+}
+
+enum State {
+    Init,
+    Waiting(Key),
+    Done,
+}
+
+/// The generic waiting future behind every named future of the crate.
+pub(crate) struct Waiter<O: Op> {
+    op: O,
+    data: O::Data,
+    state: State,
+}
+
+impl<O: Op> Waiter<O> {
+    pub(crate) fn new(op: O, data: O::Data) -> Self {
+        Waiter {
+            op,
+            data,
+            state: State::Init,
+        }
+    }
+
+    /// Polls; with `cx == None` (only before the first poll) tries once without registering.
+    pub(crate) fn poll_wait(&mut self, cx: Option<&mut Context<'_>>) -> Poll<O::Output> {
+        match self.state {
+            State::Init => self.poll_first(cx),
+            State::Waiting(key) => {
+                let cx = cx.expect("a registered wait is polled with a context");
+                self.poll_registered(key, cx)
+            }
+            State::Done => panic!("a toro-sync wait future was polled after it completed"),
+        }
+    }
+
+    fn poll_first(&mut self, cx: Option<&mut Context<'_>>) -> Poll<O::Output> {
+        let mut wakes = WakeList::new();
+        let mut state = self.op.lock();
+        if let Some(output) = self.op.try_now(&mut self.data, &mut state, &mut wakes) {
+            drop(state);
+            drop(wakes);
+            self.state = State::Done;
+            return Poll::Ready(output);
+        }
+        let Some(cx) = cx else {
+            return Poll::Pending;
+        };
+        // Clone the waker outside the lock: a waker's clone may call back into this primitive.
+        drop(state);
+        drop(wakes);
+        let waker = cx.waker().clone();
+        let mut wakes = WakeList::new();
+        let mut state = self.op.lock();
+        if let Some(output) = self.op.try_now(&mut self.data, &mut state, &mut wakes) {
+            drop(state);
+            drop(wakes);
+            drop(waker);
+            self.state = State::Done;
+            return Poll::Ready(output);
+        }
+        let req = self.op.register(&mut self.data, &mut state);
+        let key = O::list(&mut state).push(req, waker);
+        drop(state);
+        self.state = State::Waiting(key);
+        Poll::Pending
+    }
+
+    fn poll_registered(&mut self, key: Key, cx: &mut Context<'_>) -> Poll<O::Output> {
+        let polled = O::list(&mut self.op.lock()).poll(key, cx.waker());
+        let grant = match polled {
+            Polled::Ready(grant) => grant,
+            Polled::Pending => return Poll::Pending,
+            Polled::NeedsWaker => {
+                let waker = cx.waker().clone();
+                let replaced = O::list(&mut self.op.lock()).set_waker(key, waker);
+                // Whatever waker comes back is dropped here, after the lock.
+                match replaced {
+                    Ok(_old) => return Poll::Pending,
+                    Err((grant, _unused)) => grant,
+                }
+            }
+        };
+        self.state = State::Done;
+        Poll::Ready(self.op.finish(grant))
+    }
+
+    /// Leaves the line. A grant that arrived meanwhile is returned if `keep_grant`, else
+    /// forwarded as a drop would. Returns the withdrawn request if the waiter was still queued.
+    fn leave(&mut self, keep_grant: bool) -> Left<O> {
+        let State::Waiting(key) = std::mem::replace(&mut self.state, State::Done) else {
+            return Left::NotQueued;
+        };
+        let mut wakes = WakeList::new();
+        let mut state = self.op.lock();
+        let (removed, waker) = O::list(&mut state).remove(key);
+        let left = match removed {
+            Removed::Waiting(mut req) => {
+                O::withdrawn(&mut state, &mut req, &mut wakes);
+                Left::Withdrawn(req)
+            }
+            Removed::Granted(grant) if keep_grant => Left::Granted(grant),
+            Removed::Granted(grant) => {
+                O::forward(&mut state, grant, &mut wakes);
+                Left::NotQueued
+            }
+        };
+        drop(state);
+        drop(wakes);
+        drop(waker);
+        left
+    }
+
+    /// Leaves the line as a drop does: anything granted passes on.
+    pub(crate) fn cancel(&mut self) {
+        // A withdrawn request (a queued item) is dropped here, outside the lock.
+        drop(self.leave(false));
+    }
+
+    /// Deadline expiry: a grant that won the race is the result; otherwise withdraw.
+    pub(crate) fn expire(&mut self) -> O::Timed {
+        match self.leave(true) {
+            Left::Granted(grant) => O::ok(self.op.finish(grant)),
+            Left::Withdrawn(req) => self.op.timed_out(&mut self.data, Some(req)),
+            Left::NotQueued => self.op.timed_out(&mut self.data, None),
+        }
+    }
+}
+
+enum Left<O: Op> {
+    NotQueued,
+    Withdrawn(O::Req),
+    Granted(O::Grant),
+}
+
+impl<O: Op> Drop for Waiter<O> {
+    fn drop(&mut self) {
+        self.cancel();
+    }
+}
+
+impl<O: Op> sealed::Sealed for Waiter<O> {}
+
+impl<O: Op> Waitable for Waiter<O>
+where
+    Self: Unpin,
+{
+    type Output = O::Output;
+    type Timed = O::Timed;
+
+    fn poll_wait(&mut self, cx: Option<&mut Context<'_>>) -> Poll<O::Output> {
+        Waiter::poll_wait(self, cx)
+    }
+
+    fn expire(&mut self) -> O::Timed {
+        Waiter::expire(self)
+    }
+
+    fn ok(output: O::Output) -> O::Timed {
+        O::ok(output)
+    }
+}
+
+/// Declares a named waiting future around a [`Waitable`], with `Future`, `.deadline()`,
+/// `.block()` and `Debug`.
+macro_rules! wait_future {
+    (
+        $(#[$meta:meta])*
+        $name:ident [$($gen:tt)*] [$($arg:tt)*] = $inner:ty => $out:ty, $timed:ty;
+    ) => {
+        $(#[$meta])*
+        #[must_use = "futures do nothing unless you `.await` or poll them"]
+        pub struct $name<$($gen)*>(pub(crate) $inner);
+
+        impl<$($gen)*> ::core::future::Future for $name<$($arg)*> {
+            type Output = $out;
+
+            #[inline]
+            fn poll(
+                mut self: ::core::pin::Pin<&mut Self>,
+                cx: &mut ::core::task::Context<'_>,
+            ) -> ::core::task::Poll<Self::Output> {
+                $crate::wait::Waitable::poll_wait(&mut self.0, Some(cx))
+            }
+        }
+
+        impl<$($gen)*> $crate::wait::sealed::Sealed for $name<$($arg)*> {}
+
+        impl<$($gen)*> $crate::wait::Waitable for $name<$($arg)*> {
+            type Output = $out;
+            type Timed = $timed;
+
+            #[inline]
+            fn poll_wait(
+                &mut self,
+                cx: Option<&mut ::core::task::Context<'_>>,
+            ) -> ::core::task::Poll<Self::Output> {
+                $crate::wait::Waitable::poll_wait(&mut self.0, cx)
+            }
+
+            fn expire(&mut self) -> Self::Timed {
+                $crate::wait::Waitable::expire(&mut self.0)
+            }
+
+            fn ok(output: $out) -> $timed {
+                <$inner as $crate::wait::Waitable>::ok(output)
+            }
+        }
+
+        impl<$($gen)*> $name<$($arg)*> {
+            /// Bounds this wait by a deadline: a [`Duration`](std::time::Duration) from now or
+            /// an [`Instant`](std::time::Instant). On expiry the wait is withdrawn and the
+            /// output is the timeout (`Err(Timeout)`, or the queue operation's `Timeout`
+            /// variant); a deadline already passed tries once without waiting. See
+            /// [`Deadline`](crate::Deadline).
+            pub fn deadline(
+                self,
+                deadline: impl Into<$crate::Deadline>,
+            ) -> $crate::futures::WithDeadline<Self> {
+                $crate::futures::WithDeadline::new(self, deadline.into())
+            }
+
+            /// Completes this wait on the calling thread, parking it until then. Needs no
+            /// runtime. Not for use inside async code: it blocks the executor's thread.
+            pub fn block(self) -> $out {
+                $crate::block::block_on(self)
+            }
+        }
+
+        impl<$($gen)*> ::core::fmt::Debug for $name<$($arg)*> {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_struct(stringify!($name)).finish_non_exhaustive()
+            }
+        }
+    };
+}
+
+pub(crate) use wait_future;

@@ -1,0 +1,327 @@
+//! The waiter core every primitive is built on.
+//!
+//! A [`WaitList`] is a FIFO of waiters kept in a slab owned by the primitive, under the
+//! primitive's one internal lock. Each waiter is a slot with a state:
+//!
+//! ```text
+//!  push ──► Waiting(request) ──grant──► Granted(payload) ──take (poll)──► slot freed
+//!                 │                          │
+//!                 └──remove (drop/timeout)───┴──► slot freed, request or payload returned
+//! ```
+//!
+//! * Only the future that owns a [`Key`] frees its slot (by taking its grant or removing
+//!   itself), so a key never outlives its slot; the generation in the key is a check on that.
+//! * Granting unlinks the waiter from the FIFO and takes its waker out; the caller wakes it
+//!   after releasing the lock through a [`WakeList`].
+//! * Slots are reused through a free list: once the slab has grown to the largest number of
+//!   simultaneous waiters, waiting allocates nothing.
+
+use std::task::Waker;
+
+const NIL: u32 = u32::MAX;
+
+/// Identity of one registered waiter: its slot and the slot's generation at registration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Key {
+    idx: u32,
+    generation: u32,
+}
+
+enum Entry<R, G> {
+    Vacant { next_free: u32 },
+    Waiting(R),
+    Granted(G),
+}
+
+struct Slot<R, G> {
+    generation: u32,
+    prev: u32,
+    next: u32,
+    entry: Entry<R, G>,
+    waker: Option<Waker>,
+}
+
+/// What [`WaitList::remove`] found.
+pub(crate) enum Removed<R, G> {
+    /// Still queued: here is its request.
+    Waiting(R),
+    /// Already granted: here is what it was given, to forward or to use.
+    Granted(G),
+}
+
+/// What [`WaitList::poll`] found.
+pub(crate) enum Polled<G> {
+    /// Granted; the slot is freed and the payload is the caller's.
+    Ready(G),
+    /// Still waiting, and the stored waker will wake the polling task.
+    Pending,
+    /// Still waiting, but the stored waker belongs to another task: call
+    /// [`WaitList::set_waker`] with a clone made outside the lock.
+    NeedsWaker,
+}
+
+/// A FIFO of waiters with requests of type `R`, granted payloads of type `G`.
+pub(crate) struct WaitList<R, G> {
+    slots: Vec<Slot<R, G>>,
+    head: u32,
+    tail: u32,
+    free: u32,
+    waiting: usize,
+}
+
+impl<R, G> Default for WaitList<R, G> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<R, G> WaitList<R, G> {
+    pub(crate) const fn new() -> Self {
+        WaitList {
+            slots: Vec::new(),
+            head: NIL,
+            tail: NIL,
+            free: NIL,
+            waiting: 0,
+        }
+    }
+
+    /// Waiters queued and not yet granted.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.waiting
+    }
+
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.waiting == 0
+    }
+
+    /// Queues a waiter at the back.
+    pub(crate) fn push(&mut self, request: R, waker: Waker) -> Key {
+        let idx = if self.free != NIL {
+            let idx = self.free;
+            let slot = &mut self.slots[idx as usize];
+            self.free = match slot.entry {
+                Entry::Vacant { next_free } => next_free,
+                _ => unreachable!("free list points at an occupied slot"),
+            };
+            slot.entry = Entry::Waiting(request);
+            slot.waker = Some(waker);
+            idx
+        } else {
+            let idx = u32::try_from(self.slots.len())
+                .ok()
+                .filter(|&i| i != NIL)
+                .expect("too many simultaneous waiters on one primitive");
+            self.slots.push(Slot {
+                generation: 0,
+                prev: NIL,
+                next: NIL,
+                entry: Entry::Waiting(request),
+                waker: Some(waker),
+            });
+            idx
+        };
+        self.link_back(idx);
+        self.waiting += 1;
+        Key {
+            idx,
+            generation: self.slots[idx as usize].generation,
+        }
+    }
+
+    /// The request of the oldest queued waiter.
+    #[inline]
+    pub(crate) fn front(&self) -> Option<&R> {
+        if self.head == NIL {
+            return None;
+        }
+        match &self.slots[self.head as usize].entry {
+            Entry::Waiting(request) => Some(request),
+            _ => unreachable!("a linked slot is always waiting"),
+        }
+    }
+
+    /// Grants the oldest queued waiter `payload`: unlinks it, queues its waker on `wakes`, and
+    /// returns its request. `None` (and `payload` dropped) if nobody waits.
+    pub(crate) fn grant_front(&mut self, payload: G, wakes: &mut WakeList) -> Option<R> {
+        if self.head == NIL {
+            return None;
+        }
+        let idx = self.head;
+        self.unlink(idx);
+        self.waiting -= 1;
+        let slot = &mut self.slots[idx as usize];
+        wakes.push(slot.waker.take());
+        match std::mem::replace(&mut slot.entry, Entry::Granted(payload)) {
+            Entry::Waiting(request) => Some(request),
+            _ => unreachable!("a linked slot is always waiting"),
+        }
+    }
+
+    /// Grants every queued waiter, oldest first, a payload made by `payload`. Returns how many.
+    pub(crate) fn grant_all(&mut self, mut payload: impl FnMut() -> G, wakes: &mut WakeList) -> usize {
+        let mut n = 0;
+        while self.grant_front(payload(), wakes).is_some() {
+            n += 1;
+        }
+        n
+    }
+
+    /// Looks at `key`'s waiter for its owner's poll: takes the payload if granted, else says
+    /// whether the stored waker still fits `waker`.
+    pub(crate) fn poll(&mut self, key: Key, waker: &Waker) -> Polled<G> {
+        let slot = self.slot_mut(key);
+        match slot.entry {
+            Entry::Granted(_) => Polled::Ready(self.take_granted(key.idx)),
+            Entry::Waiting(_) => match &slot.waker {
+                Some(stored) if stored.will_wake(waker) => Polled::Pending,
+                _ => Polled::NeedsWaker,
+            },
+            Entry::Vacant { .. } => unreachable!("polled a vacant waiter slot"),
+        }
+    }
+
+    /// Stores `waker` for a still-waiting `key` and returns the old one (to drop after the lock
+    /// is released); if the waiter was granted meanwhile, returns the payload and `waker` back.
+    pub(crate) fn set_waker(&mut self, key: Key, waker: Waker) -> Result<Option<Waker>, (G, Waker)> {
+        let slot = self.slot_mut(key);
+        match slot.entry {
+            Entry::Waiting(_) => Ok(slot.waker.replace(waker)),
+            Entry::Granted(_) => Err((self.take_granted(key.idx), waker)),
+            Entry::Vacant { .. } => unreachable!("set the waker of a vacant waiter slot"),
+        }
+    }
+
+    /// Removes `key`'s waiter, whatever its state, and frees its slot. Its waker comes back too,
+    /// so that it is dropped after the lock is released.
+    pub(crate) fn remove(&mut self, key: Key) -> (Removed<R, G>, Option<Waker>) {
+        let slot = self.slot_mut(key);
+        let linked = matches!(slot.entry, Entry::Waiting(_));
+        if linked {
+            self.unlink(key.idx);
+            self.waiting -= 1;
+        }
+        let (entry, waker) = self.free_slot(key.idx);
+        let removed = match entry {
+            Entry::Waiting(request) => Removed::Waiting(request),
+            Entry::Granted(payload) => Removed::Granted(payload),
+            Entry::Vacant { .. } => unreachable!("removed a vacant waiter slot"),
+        };
+        (removed, waker)
+    }
+
+    fn slot_mut(&mut self, key: Key) -> &mut Slot<R, G> {
+        let slot = &mut self.slots[key.idx as usize];
+        assert_eq!(slot.generation, key.generation, "stale waiter key");
+        slot
+    }
+
+    fn take_granted(&mut self, idx: u32) -> G {
+        match self.free_slot(idx).0 {
+            Entry::Granted(payload) => payload,
+            _ => unreachable!("took a grant from a slot that has none"),
+        }
+    }
+
+    fn free_slot(&mut self, idx: u32) -> (Entry<R, G>, Option<Waker>) {
+        let slot = &mut self.slots[idx as usize];
+        slot.generation = slot.generation.wrapping_add(1);
+        let entry = std::mem::replace(
+            &mut slot.entry,
+            Entry::Vacant {
+                next_free: self.free,
+            },
+        );
+        self.free = idx;
+        (entry, slot.waker.take())
+    }
+
+    fn link_back(&mut self, idx: u32) {
+        let tail = self.tail;
+        {
+            let slot = &mut self.slots[idx as usize];
+            slot.prev = tail;
+            slot.next = NIL;
+        }
+        if tail == NIL {
+            self.head = idx;
+        } else {
+            self.slots[tail as usize].next = idx;
+        }
+        self.tail = idx;
+    }
+
+    fn unlink(&mut self, idx: u32) {
+        let (prev, next) = {
+            let slot = &self.slots[idx as usize];
+            (slot.prev, slot.next)
+        };
+        if prev == NIL {
+            self.head = next;
+        } else {
+            self.slots[prev as usize].next = next;
+        }
+        if next == NIL {
+            self.tail = prev;
+        } else {
+            self.slots[next as usize].prev = prev;
+        }
+    }
+}
+
+const INLINE_WAKERS: usize = 8;
+
+/// Wakers collected under a primitive's lock, woken when the list is dropped — which the code
+/// does only after releasing the lock (`drop(state); drop(wakes)`), oldest waiter first.
+///
+/// A panicking waker does not strand the others: each is woken, the first panic is caught and
+/// resumed once all have been woken.
+pub(crate) struct WakeList {
+    inline: [Option<Waker>; INLINE_WAKERS],
+    len: usize,
+    spill: Vec<Waker>,
+}
+
+impl WakeList {
+    #[inline]
+    pub(crate) const fn new() -> Self {
+        WakeList {
+            inline: [const { None }; INLINE_WAKERS],
+            len: 0,
+            spill: Vec::new(),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, waker: Option<Waker>) {
+        let Some(waker) = waker else { return };
+        if self.len < INLINE_WAKERS {
+            self.inline[self.len] = Some(waker);
+            self.len += 1;
+        } else {
+            self.spill.push(waker);
+        }
+    }
+}
+
+impl Drop for WakeList {
+    fn drop(&mut self) {
+        if self.len == 0 {
+            return;
+        }
+        let mut panic = None;
+        let inline = self.inline[..self.len].iter_mut().filter_map(Option::take);
+        for waker in inline.chain(self.spill.drain(..)) {
+            let woken = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
+            if let Err(payload) = woken {
+                panic.get_or_insert(payload);
+            }
+        }
+        self.len = 0;
+        if let Some(payload) = panic.filter(|_| !std::thread::panicking()) {
+            std::panic::resume_unwind(payload);
+        }
+    }
+}
