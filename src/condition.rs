@@ -229,10 +229,11 @@ impl Op for WaitOp<'_> {
 
     fn register(&self, _: &mut (), _: &mut Self::State) {}
 
-    fn forward(state: &mut Self::State, grant: Notified, wakes: &mut WakeList) {
+    fn forward(state: &mut Self::State, grant: Notified, wakes: &mut WakeList) -> Option<Notified> {
         if let Notified::One = grant {
             state.grant_front(Notified::One, wakes);
         }
+        None
     }
 
     fn finish(&self, _: Notified) {}

@@ -89,6 +89,7 @@ pub mod error;
 mod event;
 mod mutex;
 mod permits;
+pub mod queue;
 mod rwlock;
 mod semaphore;
 mod sync;
@@ -103,6 +104,7 @@ pub use deadline::Deadline;
 pub use error::{AlreadySet, GetError, NotReady, PutError, ReleaseError, TaskDoneError, Timeout};
 pub use event::Event;
 pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard};
+pub use queue::api::{JoinableQueue, LifoQueue, PriorityQueue, Queue};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use semaphore::Semaphore;
 
@@ -121,6 +123,7 @@ pub mod futures {
     pub use crate::deadline::WithDeadline;
     pub use crate::event::EventWait;
     pub use crate::mutex::{MutexLock, MutexLockOwned};
+    pub use crate::queue::ops::{QueueGet, QueueJoin, QueuePut, QueueReserve, QueueReserveOwned};
     pub use crate::rwlock::{RwLockRead, RwLockWrite};
     pub use crate::semaphore::{Acquire, AcquireOwned, WaitUnlocked};
     pub use crate::wait::Waitable;

@@ -204,8 +204,9 @@ impl<H: PermitHandle> Op for AcquireOp<H> {
         state.grant(wakes);
     }
 
-    fn forward(state: &mut PermitState, n: usize, wakes: &mut WakeList) {
+    fn forward(state: &mut PermitState, n: usize, wakes: &mut WakeList) -> Option<usize> {
         state.put_back(n, wakes);
+        None
     }
 
     fn finish(&self, n: usize) -> H::Permit {

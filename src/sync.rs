@@ -52,20 +52,6 @@ impl<T> Mutex<T> {
             Err(poisoned) => poisoned.into_inner(),
         }
     }
-
-    pub(crate) fn get_mut(&mut self) -> &mut T {
-        match self.inner.get_mut() {
-            Ok(value) => value,
-            Err(poisoned) => poisoned.into_inner(),
-        }
-    }
-
-    pub(crate) fn into_inner(self) -> T {
-        match self.inner.into_inner() {
-            Ok(value) => value,
-            Err(poisoned) => poisoned.into_inner(),
-        }
-    }
 }
 
 /// An `UnsafeCell` with loom's closure-based access API, so loom can check every access.

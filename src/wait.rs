@@ -44,9 +44,16 @@ pub(crate) trait Op {
     fn register(&self, data: &mut Self::Data, state: &mut Self::State) -> Self::Req;
     /// A queued waiter left without being granted (dropped or timed out).
     fn withdrawn(_state: &mut Self::State, _req: &mut Self::Req, _wakes: &mut WakeList) {}
-    /// A granted waiter was dropped before taking its grant: pass it on. By default there
-    /// is nothing to pass on (a broadcast grant, or one that left nothing behind).
-    fn forward(_state: &mut Self::State, _grant: Self::Grant, _wakes: &mut WakeList) {}
+    /// A granted waiter was dropped before taking its grant: pass it on. What is returned is
+    /// dropped after the lock is released. By default there is nothing to pass on (a
+    /// broadcast grant, or one that left nothing behind).
+    fn forward(
+        _state: &mut Self::State,
+        grant: Self::Grant,
+        _wakes: &mut WakeList,
+    ) -> Option<Self::Grant> {
+        Some(grant)
+    }
     /// Turns a grant into the output (outside the lock).
     fn finish(&self, grant: Self::Grant) -> Self::Output;
     /// The output with a deadline, on success.
@@ -175,10 +182,7 @@ impl<O: Op> Waiter<O> {
                 Left::Withdrawn(req)
             }
             Removed::Granted(grant) if keep_grant => Left::Granted(grant),
-            Removed::Granted(grant) => {
-                O::forward(&mut state, grant, &mut wakes);
-                Left::NotQueued
-            }
+            Removed::Granted(grant) => Left::Forwarded(O::forward(&mut state, grant, &mut wakes)),
         };
         drop(state);
         drop(wakes);
@@ -197,13 +201,15 @@ impl<O: Op> Waiter<O> {
         match self.leave(true) {
             Left::Granted(grant) => O::ok(self.op.finish(grant)),
             Left::Withdrawn(req) => self.op.timed_out(&mut self.data, Some(req)),
-            Left::NotQueued => self.op.timed_out(&mut self.data, None),
+            Left::NotQueued | Left::Forwarded(_) => self.op.timed_out(&mut self.data, None),
         }
     }
 }
 
 enum Left<O: Op> {
     NotQueued,
+    /// Granted, and what could not be passed on (dropped after the lock).
+    Forwarded(Option<O::Grant>),
     Withdrawn(O::Req),
     Granted(O::Grant),
 }
@@ -214,12 +220,13 @@ impl<O: Op> Drop for Waiter<O> {
     }
 }
 
+// The waiter is never pinned structurally: its data (a queued item before it is queued) is
+// only moved, never pinned, so the waiter may move between polls whatever that data is.
+impl<O: Op> Unpin for Waiter<O> {}
+
 impl<O: Op> sealed::Sealed for Waiter<O> {}
 
-impl<O: Op> Waitable for Waiter<O>
-where
-    Self: Unpin,
-{
+impl<O: Op> Waitable for Waiter<O> {
     type Output = O::Output;
     type Timed = O::Timed;
 

@@ -146,18 +146,38 @@ impl<R, G> WaitList<R, G> {
     /// Grants the oldest queued waiter `payload`: unlinks it, queues its waker on `wakes`, and
     /// returns its request. `None` (and `payload` dropped) if nobody waits.
     pub(crate) fn grant_front(&mut self, payload: G, wakes: &mut WakeList) -> Option<R> {
+        let mut request = None;
+        self.grant_front_with(
+            |req| {
+                request = Some(req);
+                payload
+            },
+            wakes,
+        );
+        request
+    }
+
+    /// Grants the oldest queued waiter a payload made from its request: unlinks it and queues
+    /// its waker on `wakes`. Returns false if nobody waits.
+    pub(crate) fn grant_front_with(&mut self, grant: impl FnOnce(R) -> G, wakes: &mut WakeList) -> bool {
         if self.head == NIL {
-            return None;
+            return false;
         }
         let idx = self.head;
         self.unlink(idx);
         self.waiting -= 1;
         let slot = &mut self.slots[idx as usize];
         wakes.push(slot.waker.take());
-        match std::mem::replace(&mut slot.entry, Entry::Granted(payload)) {
-            Entry::Waiting(request) => Some(request),
-            _ => unreachable!("a linked slot is always waiting"),
-        }
+        let Entry::Waiting(request) = std::mem::replace(&mut slot.entry, Entry::Vacant { next_free: NIL }) else {
+            unreachable!("a linked slot is always waiting")
+        };
+        slot.entry = Entry::Granted(grant(request));
+        true
+    }
+
+    /// Grants every queued waiter, oldest first, a payload made from its request.
+    pub(crate) fn grant_all_with(&mut self, mut grant: impl FnMut(R) -> G, wakes: &mut WakeList) {
+        while self.grant_front_with(&mut grant, wakes) {}
     }
 
     /// Grants every queued waiter, oldest first, a payload made by `payload`. Returns how many.

@@ -1,0 +1,348 @@
+//! Queue support types: streams, sinks, slot permits, and the [`QueueKind`] trait that names a
+//! queue in them. The queues themselves are [`Queue`](crate::Queue),
+//! [`LifoQueue`](crate::LifoQueue) and [`PriorityQueue`](crate::PriorityQueue).
+//!
+//! # Implementation
+//!
+//! One implementation ([`QueueCore`]) with the order as a policy ([`order`]).
+//!
+//! State, under one lock: the items, the count of slots reserved by sinks and permits, the
+//! unfinished-task count, the closed flag, and three waiter lists on the core — getters,
+//! putters (an item, or a slot reservation), joiners.
+//!
+//! Rules kept by every transition:
+//! * getters wait only while there is no item; putters only while there is no room (or older
+//!   putters wait) — except for a moment after a dropped getter returned its item;
+//! * an item that enters the queue (stored, or handed to a getter) counts as unfinished once;
+//! * an item handed to a getter that leaves without it goes to the next getter, else back to
+//!   where the next get takes it first (its original place, for priority).
+
+pub(crate) mod api;
+pub(crate) mod ops;
+pub(crate) mod order;
+pub(crate) mod stream;
+
+use crate::error::{GetError, PutError, TaskDoneError};
+use crate::sync::{Arc, Mutex, MutexGuard};
+use crate::waiters::{WaitList, WakeList};
+use order::Order;
+
+pub use stream::{OwnedPutPermit, OwnedQueueSink, OwnedQueueStream, PutPermit, QueueSink, QueueStream};
+
+/// A queue type of this crate: [`Queue`](crate::Queue), [`LifoQueue`](crate::LifoQueue) or
+/// [`PriorityQueue`](crate::PriorityQueue). Names the queue in its futures, streams and sinks.
+pub trait QueueKind: crate::wait::sealed::Sealed {
+    /// The queued item type.
+    type Item;
+    #[doc(hidden)]
+    type Order: Order<Self::Item>;
+    #[doc(hidden)]
+    fn core(&self) -> &QueueCore<Self::Item, Self::Order>;
+}
+
+/// A reference or `Arc` through which a future, stream or sink reaches its queue.
+pub(crate) trait QueueHandle: Clone {
+    type Q: QueueKind;
+    /// A reserved slot held through this handle.
+    type Permit: stream::Fill<Item = <Self::Q as QueueKind>::Item>;
+    fn queue(&self) -> &Self::Q;
+    fn into_permit(self) -> Self::Permit;
+    fn state(&self) -> MutexGuard<'_, State<Self::Q>> {
+        self.queue().core().state.lock()
+    }
+}
+
+impl<'a, Q: QueueKind> QueueHandle for &'a Q {
+    type Q = Q;
+    type Permit = stream::PutPermit<'a, Q>;
+    fn queue(&self) -> &Q {
+        self
+    }
+    fn into_permit(self) -> Self::Permit {
+        stream::PutPermit::new(self)
+    }
+}
+
+impl<Q: QueueKind> QueueHandle for Arc<Q> {
+    type Q = Q;
+    type Permit = stream::OwnedPutPermit<Q>;
+    fn queue(&self) -> &Q {
+        self
+    }
+    fn into_permit(self) -> Self::Permit {
+        stream::OwnedPutPermit::new(self)
+    }
+}
+
+pub(crate) type State<Q> = QueueState<<Q as QueueKind>::Item, <Q as QueueKind>::Order>;
+type Slot<T, O> = <O as Order<T>>::Slot;
+
+/// The shared implementation of the three queues.
+#[doc(hidden)]
+pub struct QueueCore<T, O: Order<T>> {
+    capacity: Option<usize>,
+    state: Mutex<QueueState<T, O>>,
+}
+
+#[doc(hidden)]
+pub struct QueueState<T, O: Order<T>> {
+    items: O,
+    /// `usize::MAX` when unbounded.
+    capacity: usize,
+    /// Slots promised to reservations (sinks, `reserve`) not yet filled.
+    reserved: usize,
+    unfinished: usize,
+    closed: bool,
+    pub(crate) getters: WaitList<(), GetGrant<Slot<T, O>>>,
+    pub(crate) putters: WaitList<PutReq<T>, PutGrant<T>>,
+    pub(crate) joiners: WaitList<(), ()>,
+}
+
+/// What a waiting getter is handed.
+pub(crate) enum GetGrant<S> {
+    Item(S),
+    Closed,
+}
+
+/// What a waiting putter carries: an item, or a request for a slot.
+pub(crate) enum PutReq<T> {
+    Item(T),
+    Reserve,
+}
+
+/// What a waiting putter is handed.
+pub(crate) enum PutGrant<T> {
+    /// Its item entered the queue.
+    Done,
+    /// A slot is reserved for it.
+    Reserved,
+    /// The queue closed; its item comes back.
+    Closed(Option<T>),
+}
+
+impl<T, O: Order<T>> QueueState<T, O> {
+    fn has_room(&self) -> bool {
+        self.items.len() + self.reserved < self.capacity
+    }
+
+    pub(crate) fn unfinished(&self) -> usize {
+        self.unfinished
+    }
+
+    /// A new item enters the queue: to the oldest getter, else stored.
+    fn enter(&mut self, item: T, wakes: &mut WakeList) {
+        self.unfinished += 1;
+        let slot = self.items.wrap(item);
+        if self.getters.is_empty() {
+            self.items.push(slot);
+        } else {
+            self.getters.grant_front(GetGrant::Item(slot), wakes);
+        }
+    }
+
+    /// An item a getter left without: to the next getter, else back where it is taken first.
+    pub(crate) fn give_back(&mut self, slot: Slot<T, O>, wakes: &mut WakeList) {
+        if self.getters.is_empty() {
+            self.items.restore(slot);
+        } else {
+            self.getters.grant_front(GetGrant::Item(slot), wakes);
+        }
+    }
+
+    /// Serves the oldest putter: its item enters, or its reservation is granted.
+    fn admit_putter(&mut self, wakes: &mut WakeList) -> bool {
+        let mut entering = None;
+        let admitted = self.putters.grant_front_with(
+            |req| match req {
+                PutReq::Item(item) => {
+                    entering = Some(item);
+                    PutGrant::Done
+                }
+                PutReq::Reserve => PutGrant::Reserved,
+            },
+            wakes,
+        );
+        match entering {
+            Some(item) => self.enter(item, wakes),
+            None if admitted => self.reserved += 1,
+            None => {}
+        }
+        admitted
+    }
+
+    /// Serves putters while there is room.
+    pub(crate) fn fill(&mut self, wakes: &mut WakeList) {
+        while self.has_room() && self.admit_putter(wakes) {}
+    }
+
+    /// A get without waiting. `None`: it must wait.
+    pub(crate) fn take(&mut self, wakes: &mut WakeList) -> Option<Result<T, GetError>> {
+        // toro's rule: a get on a full queue first moves the oldest putter's item in, then
+        // takes by the queue's order (so LIFO and priority may return that very item).
+        if !self.putters.is_empty() && self.items.len() + self.reserved <= self.capacity {
+            self.admit_putter(wakes);
+        }
+        match self.items.pop() {
+            Some(slot) => {
+                self.fill(wakes);
+                Some(Ok(O::unwrap(slot)))
+            }
+            None if self.closed => Some(Err(GetError::Closed)),
+            None => None,
+        }
+    }
+
+    /// A put without waiting; the item comes back if it must wait.
+    pub(crate) fn put(&mut self, item: T, wakes: &mut WakeList) -> Result<(), PutError<T>> {
+        if self.closed {
+            return Err(PutError::Closed(item));
+        }
+        if self.putters.is_empty() && (self.has_room() || !self.getters.is_empty()) {
+            self.enter(item, wakes);
+            Ok(())
+        } else {
+            Err(PutError::Full(item))
+        }
+    }
+
+    /// A slot reservation without waiting. `None`: it must wait.
+    pub(crate) fn reserve(&mut self) -> Option<Result<(), PutError<()>>> {
+        if self.closed {
+            return Some(Err(PutError::Closed(())));
+        }
+        if self.putters.is_empty() && self.has_room() {
+            self.reserved += 1;
+            return Some(Ok(()));
+        }
+        None
+    }
+
+    /// Fills a reserved slot with `item`.
+    pub(crate) fn put_reserved(&mut self, item: T, wakes: &mut WakeList) -> Result<(), PutError<T>> {
+        self.reserved -= 1;
+        if self.closed {
+            return Err(PutError::Closed(item));
+        }
+        self.enter(item, wakes);
+        Ok(())
+    }
+
+    /// Gives up a reserved slot unused.
+    pub(crate) fn unreserve(&mut self, wakes: &mut WakeList) {
+        self.reserved -= 1;
+        self.fill(wakes);
+    }
+}
+
+impl<T, O: Order<T>> QueueCore<T, O> {
+    pub(crate) fn new(capacity: Option<usize>) -> Self {
+        QueueCore {
+            capacity,
+            state: Mutex::new(QueueState {
+                items: O::new(),
+                capacity: capacity.unwrap_or(usize::MAX),
+                reserved: 0,
+                unfinished: 0,
+                closed: false,
+                getters: WaitList::new(),
+                putters: WaitList::new(),
+                joiners: WaitList::new(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, QueueState<T, O>> {
+        self.state.lock()
+    }
+
+    /// Runs `f` under the lock, waking what it collected after releasing it.
+    fn with<R>(&self, f: impl FnOnce(&mut QueueState<T, O>, &mut WakeList) -> R) -> R {
+        let mut wakes = WakeList::new();
+        let mut state = self.lock();
+        let out = f(&mut state, &mut wakes);
+        drop(state);
+        drop(wakes);
+        out
+    }
+
+    pub(crate) fn capacity(&self) -> Option<usize> {
+        self.capacity
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.lock().items.len()
+    }
+
+    /// Runs `f` under the lock, waking what it collected after releasing it.
+    pub(crate) fn with_state<R>(&self, f: impl FnOnce(&mut QueueState<T, O>, &mut WakeList) -> R) -> R {
+        self.with(f)
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        !self.lock().has_room()
+    }
+
+    pub(crate) fn try_put(&self, item: T) -> Result<(), PutError<T>> {
+        self.with(|state, wakes| state.put(item, wakes))
+    }
+
+    pub(crate) fn try_get(&self) -> Result<T, GetError> {
+        self.with(|state, wakes| state.take(wakes).unwrap_or(Err(GetError::Empty)))
+    }
+
+    pub(crate) fn task_done(&self) -> Result<(), TaskDoneError> {
+        self.with(|state, wakes| {
+            if state.unfinished == 0 {
+                return Err(TaskDoneError);
+            }
+            state.unfinished -= 1;
+            if state.unfinished == 0 {
+                state.joiners.grant_all(|| (), wakes);
+            }
+            Ok(())
+        })
+    }
+
+    pub(crate) fn unfinished_tasks(&self) -> usize {
+        self.lock().unfinished
+    }
+
+    pub(crate) fn close(&self) {
+        // Waiting putters get their items back through their own futures.
+        self.with(|state, wakes| {
+            if state.closed {
+                return;
+            }
+            state.closed = true;
+            state.putters.grant_all_with(
+                |req| match req {
+                    PutReq::Item(item) => PutGrant::Closed(Some(item)),
+                    PutReq::Reserve => PutGrant::Closed(None),
+                },
+                wakes,
+            );
+            if state.items.len() == 0 {
+                state.getters.grant_all(|| GetGrant::Closed, wakes);
+            }
+        });
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    pub(crate) fn waiters(&self) -> usize {
+        let state = self.lock();
+        state.getters.len() + state.putters.len() + state.joiners.len()
+    }
+
+    pub(crate) fn fmt_fields(&self, f: &mut std::fmt::DebugStruct<'_, '_>) {
+        let state = self.lock();
+        f.field("len", &state.items.len())
+            .field("capacity", &self.capacity)
+            .field("getters", &state.getters.len())
+            .field("putters", &state.putters.len())
+            .field("unfinished_tasks", &state.unfinished)
+            .field("closed", &state.closed);
+    }
+}

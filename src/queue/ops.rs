@@ -1,0 +1,237 @@
+//! The queue's waits on the waiter core: put, get, join, and slot reservation.
+
+use super::order::Order;
+use super::{GetGrant, PutGrant, PutReq, QueueHandle, QueueKind, State};
+use crate::error::{GetError, PutError, Timeout};
+use super::stream::{OwnedPutPermit, PutPermit};
+use crate::sync::{Arc, MutexGuard};
+use crate::wait::{Op, Waiter, wait_future};
+use crate::waiters::{WaitList, WakeList};
+
+type Item<H> = <<H as QueueHandle>::Q as QueueKind>::Item;
+type SlotOf<H> = <<<H as QueueHandle>::Q as QueueKind>::Order as Order<Item<H>>>::Slot;
+
+pub(crate) struct GetOp<H>(pub(crate) H);
+
+impl<H: QueueHandle> Op for GetOp<H> {
+    type State = State<H::Q>;
+    type Req = ();
+    type Grant = GetGrant<SlotOf<H>>;
+    type Output = Result<Item<H>, GetError>;
+    type Timed = Result<Item<H>, GetError>;
+    type Data = ();
+
+    fn lock(&self) -> MutexGuard<'_, Self::State> {
+        self.0.state()
+    }
+
+    fn list(state: &mut Self::State) -> &mut WaitList<(), Self::Grant> {
+        &mut state.getters
+    }
+
+    fn try_now(&self, _: &mut (), state: &mut Self::State, wakes: &mut WakeList) -> Option<Self::Output> {
+        state.take(wakes)
+    }
+
+    fn register(&self, _: &mut (), _: &mut Self::State) {}
+
+    fn forward(state: &mut Self::State, grant: Self::Grant, wakes: &mut WakeList) -> Option<Self::Grant> {
+        if let GetGrant::Item(slot) = grant {
+            state.give_back(slot, wakes);
+        }
+        None
+    }
+
+    fn finish(&self, grant: Self::Grant) -> Self::Output {
+        match grant {
+            GetGrant::Item(slot) => Ok(<<H::Q as QueueKind>::Order as Order<_>>::unwrap(slot)),
+            GetGrant::Closed => Err(GetError::Closed),
+        }
+    }
+
+    fn ok(output: Self::Output) -> Self::Timed {
+        output
+    }
+
+    fn timed_out(&self, _: &mut (), _: Option<()>) -> Self::Timed {
+        Err(GetError::Timeout)
+    }
+}
+
+pub(crate) struct PutOp<H>(pub(crate) H);
+
+impl<H: QueueHandle> Op for PutOp<H> {
+    type State = State<H::Q>;
+    type Req = PutReq<Item<H>>;
+    type Grant = PutGrant<Item<H>>;
+    type Output = Result<(), PutError<Item<H>>>;
+    type Timed = Result<(), PutError<Item<H>>>;
+    /// The item, until it is queued with the request or put.
+    type Data = Option<Item<H>>;
+
+    fn lock(&self) -> MutexGuard<'_, Self::State> {
+        self.0.state()
+    }
+
+    fn list(state: &mut Self::State) -> &mut WaitList<Self::Req, Self::Grant> {
+        &mut state.putters
+    }
+
+    fn try_now(
+        &self,
+        item: &mut Option<Item<H>>,
+        state: &mut Self::State,
+        wakes: &mut WakeList,
+    ) -> Option<Self::Output> {
+        let taken = item.take().expect("a put holds its item until it is queued");
+        match state.put(taken, wakes) {
+            Err(PutError::Full(back)) => {
+                *item = Some(back);
+                None
+            }
+            done => Some(done),
+        }
+    }
+
+    fn register(&self, item: &mut Option<Item<H>>, _: &mut Self::State) -> Self::Req {
+        PutReq::Item(item.take().expect("a put holds its item until it is queued"))
+    }
+
+    fn finish(&self, grant: Self::Grant) -> Self::Output {
+        match grant {
+            PutGrant::Done => Ok(()),
+            PutGrant::Closed(Some(item)) => Err(PutError::Closed(item)),
+            PutGrant::Closed(None) | PutGrant::Reserved => {
+                unreachable!("a put is granted its item's entry or its item back")
+            }
+        }
+    }
+
+    fn ok(output: Self::Output) -> Self::Timed {
+        output
+    }
+
+    fn timed_out(&self, item: &mut Option<Item<H>>, req: Option<Self::Req>) -> Self::Timed {
+        let item = match req {
+            Some(PutReq::Item(item)) => item,
+            _ => item.take().expect("a put that never queued still holds its item"),
+        };
+        Err(PutError::Timeout(item))
+    }
+}
+
+pub(crate) struct JoinOp<H>(pub(crate) H);
+
+impl<H: QueueHandle> Op for JoinOp<H> {
+    type State = State<H::Q>;
+    type Req = ();
+    type Grant = ();
+    type Output = ();
+    type Timed = Result<(), Timeout>;
+    type Data = ();
+
+    fn lock(&self) -> MutexGuard<'_, Self::State> {
+        self.0.state()
+    }
+
+    fn list(state: &mut Self::State) -> &mut WaitList<(), ()> {
+        &mut state.joiners
+    }
+
+    fn try_now(&self, _: &mut (), state: &mut Self::State, _: &mut WakeList) -> Option<()> {
+        (state.unfinished() == 0).then_some(())
+    }
+
+    fn register(&self, _: &mut (), _: &mut Self::State) {}
+
+    fn finish(&self, _: ()) {}
+
+    fn ok(_: ()) -> Self::Timed {
+        Ok(())
+    }
+
+    fn timed_out(&self, _: &mut (), _: Option<()>) -> Self::Timed {
+        Err(Timeout)
+    }
+}
+
+/// Waiting for a slot, FIFO with blocked puts. Resolves to a permit holding the slot.
+pub(crate) struct ReserveOp<H>(pub(crate) H);
+
+impl<H: QueueHandle> Op for ReserveOp<H> {
+    type State = State<H::Q>;
+    type Req = PutReq<Item<H>>;
+    type Grant = PutGrant<Item<H>>;
+    type Output = Result<H::Permit, PutError<()>>;
+    type Timed = Result<H::Permit, PutError<()>>;
+    type Data = ();
+
+    fn lock(&self) -> MutexGuard<'_, Self::State> {
+        self.0.state()
+    }
+
+    fn list(state: &mut Self::State) -> &mut WaitList<Self::Req, Self::Grant> {
+        &mut state.putters
+    }
+
+    fn try_now(&self, _: &mut (), state: &mut Self::State, _: &mut WakeList) -> Option<Self::Output> {
+        let reserved = state.reserve()?;
+        Some(reserved.map(|()| self.0.clone().into_permit()))
+    }
+
+    fn register(&self, _: &mut (), _: &mut Self::State) -> Self::Req {
+        PutReq::Reserve
+    }
+
+    fn forward(state: &mut Self::State, grant: Self::Grant, wakes: &mut WakeList) -> Option<Self::Grant> {
+        if let PutGrant::Reserved = grant {
+            state.unreserve(wakes);
+        }
+        None
+    }
+
+    fn finish(&self, grant: Self::Grant) -> Self::Output {
+        match grant {
+            PutGrant::Reserved => Ok(self.0.clone().into_permit()),
+            _ => Err(PutError::Closed(())),
+        }
+    }
+
+    fn ok(output: Self::Output) -> Self::Timed {
+        output
+    }
+
+    fn timed_out(&self, _: &mut (), _: Option<Self::Req>) -> Self::Timed {
+        Err(PutError::Timeout(()))
+    }
+}
+
+wait_future! {
+    /// The future of `put` on any queue: resolves to `Ok(())` once the item is in the queue (or
+    /// handed to a getter), or gives the item back in the error.
+    QueuePut ['a, Q: QueueKind] ['a, Q] = Waiter<PutOp<&'a Q>>
+        => Result<(), PutError<Q::Item>>, Result<(), PutError<Q::Item>>;
+}
+
+wait_future! {
+    /// The future of `get` on any queue.
+    QueueGet ['a, Q: QueueKind] ['a, Q] = Waiter<GetOp<&'a Q>>
+        => Result<Q::Item, GetError>, Result<Q::Item, GetError>;
+}
+
+wait_future! {
+    /// The future of `join` on any queue.
+    QueueJoin ['a, Q: QueueKind] ['a, Q] = Waiter<JoinOp<&'a Q>> => (), Result<(), Timeout>;
+}
+
+wait_future! {
+    /// The future of `reserve` on any queue: a slot, FIFO with blocked puts.
+    QueueReserve ['a, Q: QueueKind] ['a, Q] = Waiter<ReserveOp<&'a Q>>
+        => Result<PutPermit<'a, Q>, PutError<()>>, Result<PutPermit<'a, Q>, PutError<()>>;
+}
+
+wait_future! {
+    /// The future of `reserve_owned` on any queue.
+    QueueReserveOwned [Q: QueueKind] [Q] = Waiter<ReserveOp<Arc<Q>>>
+        => Result<OwnedPutPermit<Q>, PutError<()>>, Result<OwnedPutPermit<Q>, PutError<()>>;
+}
