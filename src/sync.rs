@@ -5,10 +5,9 @@
 //! exactly the code that ships.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::Arc;
-#[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-#[cfg(not(loom))]
+/// Owned handles (`acquire_owned`, `lock_owned`, streams, sinks) take the user's `std` `Arc`,
+/// under loom too.
 pub(crate) use std::sync::Arc;
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
