@@ -206,7 +206,8 @@ impl<T> AsyncResult<T> {
     /// The value for a granted waiter: the grant was made under the lock after `ready` was
     /// stored, and taken under the same lock, so the `Acquire` load sees it.
     fn value_ref_after_grant(&self) -> &T {
-        self.try_get().expect("granted only after the value was set")
+        self.try_get()
+            .expect("granted only after the value was set")
     }
 }
 

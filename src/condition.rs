@@ -142,12 +142,16 @@ impl Condition {
     /// }
     /// # }
     /// ```
-    pub fn wait_with<'a, T: ?Sized>(&'a self, guard: MutexGuard<'a, T>) -> ConditionWaitWith<'a, T> {
+    pub fn wait_with<'a, T: ?Sized>(
+        &'a self,
+        guard: MutexGuard<'a, T>,
+    ) -> ConditionWaitWith<'a, T> {
         ConditionWaitWith(WaitWith {
             mutex: MutexGuard::mutex(&guard),
-            notified: self.wait(),
-            guard: Some(guard),
-            relock: None,
+            phase: Phase::Notify {
+                notified: self.wait(),
+                guard: Some(guard),
+            },
         })
     }
 
@@ -255,10 +259,17 @@ wait_future! {
 /// [`Condition::wait_with`]: wait for a notification, then re-lock.
 pub struct WaitWith<'a, T: ?Sized> {
     mutex: &'a Mutex<T>,
-    notified: ConditionWait<'a>,
-    /// Held until the notification wait is registered.
-    guard: Option<MutexGuard<'a, T>>,
-    relock: Option<MutexLock<'a, T>>,
+    phase: Phase<'a, T>,
+}
+
+enum Phase<'a, T: ?Sized> {
+    /// Waiting for the notification; the guard is held until the wait is registered.
+    Notify {
+        notified: ConditionWait<'a>,
+        guard: Option<MutexGuard<'a, T>>,
+    },
+    /// Notified: waiting for the mutex.
+    Relock(MutexLock<'a, T>),
 }
 
 impl<'a, T: ?Sized> crate::wait::sealed::Sealed for WaitWith<'a, T> {}
@@ -268,33 +279,35 @@ impl<'a, T: ?Sized> Waitable for WaitWith<'a, T> {
     type Timed = Result<MutexGuard<'a, T>, Timeout>;
 
     fn poll_wait(&mut self, mut cx: Option<&mut Context<'_>>) -> Poll<Self::Output> {
-        if self.relock.is_none() {
-            match self.notified.poll_wait(cx.as_mut().map(|cx| &mut **cx)) {
+        if let Phase::Notify { notified, guard } = &mut self.phase {
+            match notified.poll_wait(cx.as_deref_mut()) {
                 Poll::Pending => {
                     // Registered (or, trying once, not): only now release the mutex.
-                    self.guard = None;
+                    *guard = None;
                     return Poll::Pending;
                 }
-                // Notified before the mutex was even released (a `notify_all` since this
-                // future was made): the guard is still held.
-                Poll::Ready(()) => match self.guard.take() {
+                Poll::Ready(()) => match guard.take() {
+                    // Notified before the mutex was even released (a `notify_all` since this
+                    // future was made): the guard is still held.
                     Some(guard) => return Poll::Ready(guard),
-                    None => self.relock = Some(self.mutex.lock()),
+                    None => self.phase = Phase::Relock(self.mutex.lock()),
                 },
             }
         }
-        let relock = self.relock.as_mut().expect("re-lock future set above");
-        relock.poll_wait(cx)
+        match &mut self.phase {
+            Phase::Relock(relock) => relock.poll_wait(cx),
+            Phase::Notify { .. } => unreachable!("left the notify phase above"),
+        }
     }
 
     fn expire(&mut self) -> Self::Timed {
-        self.guard = None;
-        match &mut self.relock {
-            Some(relock) => relock.expire(),
-            None => {
-                // A notification that won the race is passed on: the deadline bounds the whole
-                // operation and the lock cannot be had in time.
-                self.notified.0.cancel();
+        match &mut self.phase {
+            Phase::Relock(relock) => relock.expire(),
+            Phase::Notify { notified, guard } => {
+                *guard = None;
+                // A notification that won the race is passed on: the deadline bounds the
+                // whole operation and the lock cannot be had in time.
+                notified.0.cancel();
                 Err(Timeout)
             }
         }

@@ -210,7 +210,11 @@ mod clock {
         }
 
         /// Arms the timer for `at` if needed, and polls it.
-        pub(super) fn poll_expired(self: Pin<&mut Self>, at: Instant, cx: &mut Context<'_>) -> bool {
+        pub(super) fn poll_expired(
+            self: Pin<&mut Self>,
+            at: Instant,
+            cx: &mut Context<'_>,
+        ) -> bool {
             let mut this = self.project();
             if this.tokio.is_none() && this.other.is_none() {
                 arm(this.tokio.as_mut(), this.other, at);

@@ -128,3 +128,8 @@ pub mod futures {
     pub use crate::semaphore::{Acquire, AcquireOwned, WaitUnlocked};
     pub use crate::wait::Waitable;
 }
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -160,13 +160,17 @@ impl<T: ?Sized> RwLock<T> {
 
     /// Takes read access if a slot is free and no request is queued.
     pub fn try_read(&self) -> Option<RwLockReadGuard<'_, T>> {
-        self.permits.try_acquire(1).then(|| Reader(self).into_permit(1))
+        self.permits
+            .try_acquire(1)
+            .then(|| Reader(self).into_permit(1))
     }
 
     /// Takes write access if the lock is free and no request is queued.
     pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
         let n = self.max_readers;
-        self.permits.try_acquire(n).then(|| Writer(self).into_permit(n))
+        self.permits
+            .try_acquire(n)
+            .then(|| Writer(self).into_permit(n))
     }
 
     /// The most readers admitted at once.

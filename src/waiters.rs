@@ -16,6 +16,7 @@
 //! * Slots are reused through a free list: once the slab has grown to the largest number of
 //!   simultaneous waiters, waiting allocates nothing.
 
+use std::cell::Cell;
 use std::task::Waker;
 
 const NIL: u32 = u32::MAX;
@@ -159,7 +160,11 @@ impl<R, G> WaitList<R, G> {
 
     /// Grants the oldest queued waiter a payload made from its request: unlinks it and queues
     /// its waker on `wakes`. Returns false if nobody waits.
-    pub(crate) fn grant_front_with(&mut self, grant: impl FnOnce(R) -> G, wakes: &mut WakeList) -> bool {
+    pub(crate) fn grant_front_with(
+        &mut self,
+        grant: impl FnOnce(R) -> G,
+        wakes: &mut WakeList,
+    ) -> bool {
         if self.head == NIL {
             return false;
         }
@@ -168,7 +173,9 @@ impl<R, G> WaitList<R, G> {
         self.waiting -= 1;
         let slot = &mut self.slots[idx as usize];
         wakes.push(slot.waker.take());
-        let Entry::Waiting(request) = std::mem::replace(&mut slot.entry, Entry::Vacant { next_free: NIL }) else {
+        let Entry::Waiting(request) =
+            std::mem::replace(&mut slot.entry, Entry::Vacant { next_free: NIL })
+        else {
             unreachable!("a linked slot is always waiting")
         };
         slot.entry = Entry::Granted(grant(request));
@@ -181,7 +188,11 @@ impl<R, G> WaitList<R, G> {
     }
 
     /// Grants every queued waiter, oldest first, a payload made by `payload`. Returns how many.
-    pub(crate) fn grant_all(&mut self, mut payload: impl FnMut() -> G, wakes: &mut WakeList) -> usize {
+    pub(crate) fn grant_all(
+        &mut self,
+        mut payload: impl FnMut() -> G,
+        wakes: &mut WakeList,
+    ) -> usize {
         let mut n = 0;
         while self.grant_front(payload(), wakes).is_some() {
             n += 1;
@@ -205,7 +216,11 @@ impl<R, G> WaitList<R, G> {
 
     /// Stores `waker` for a still-waiting `key` and returns the old one (to drop after the lock
     /// is released); if the waiter was granted meanwhile, returns the payload and `waker` back.
-    pub(crate) fn set_waker(&mut self, key: Key, waker: Waker) -> Result<Option<Waker>, (G, Waker)> {
+    pub(crate) fn set_waker(
+        &mut self,
+        key: Key,
+        waker: Waker,
+    ) -> Result<Option<Waker>, (G, Waker)> {
         let slot = self.slot_mut(key);
         match slot.entry {
             Entry::Waiting(_) => Ok(slot.waker.replace(waker)),
@@ -321,9 +336,21 @@ impl WakeList {
             self.inline[self.len] = Some(waker);
             self.len += 1;
         } else {
+            if self.spill.capacity() == 0 {
+                self.spill = SPARE.with(Cell::take);
+            }
             self.spill.push(waker);
         }
     }
+}
+
+/// The most wakers a spare spill buffer keeps room for between broadcasts.
+const SPARE_CAPACITY: usize = 4096;
+
+thread_local! {
+    // A spill buffer kept per thread, so broadcasts to many waiters allocate only until the
+    // buffer has grown once.
+    static SPARE: Cell<Vec<Waker>> = const { Cell::new(Vec::new()) };
 }
 
 impl Drop for WakeList {
@@ -340,6 +367,12 @@ impl Drop for WakeList {
             }
         }
         self.len = 0;
+        if self.spill.capacity() > 0 && self.spill.capacity() <= SPARE_CAPACITY {
+            let spill = std::mem::take(&mut self.spill);
+            // `try_with`: a wake list dropped while this thread's locals are torn down just
+            // frees its buffer.
+            let _ = SPARE.try_with(|spare| spare.set(spill));
+        }
         if let Some(payload) = panic.filter(|_| !std::thread::panicking()) {
             std::panic::resume_unwind(payload);
         }

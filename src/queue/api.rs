@@ -383,4 +383,3 @@ define_queue! {
 
 /// toro's `JoinableQueue`: every queue here has `task_done` and `join`.
 pub type JoinableQueue<T> = Queue<T>;
-

@@ -4,7 +4,7 @@
 //!
 //! # Implementation
 //!
-//! One implementation ([`QueueCore`]) with the order as a policy ([`order`]).
+//! One implementation (`QueueCore`) with the order as a policy (module `order`).
 //!
 //! State, under one lock: the items, the count of slots reserved by sinks and permits, the
 //! unfinished-task count, the closed flag, and three waiter lists on the core — getters,
@@ -27,7 +27,9 @@ use crate::sync::{Arc, Mutex, MutexGuard};
 use crate::waiters::{WaitList, WakeList};
 use order::Order;
 
-pub use stream::{OwnedPutPermit, OwnedQueueSink, OwnedQueueStream, PutPermit, QueueSink, QueueStream};
+pub use stream::{
+    OwnedPutPermit, OwnedQueueSink, OwnedQueueStream, PutPermit, QueueSink, QueueStream,
+};
 
 /// A queue type of this crate: [`Queue`](crate::Queue), [`LifoQueue`](crate::LifoQueue) or
 /// [`PriorityQueue`](crate::PriorityQueue). Names the queue in its futures, streams and sinks.
@@ -218,7 +220,11 @@ impl<T, O: Order<T>> QueueState<T, O> {
     }
 
     /// Fills a reserved slot with `item`.
-    pub(crate) fn put_reserved(&mut self, item: T, wakes: &mut WakeList) -> Result<(), PutError<T>> {
+    pub(crate) fn put_reserved(
+        &mut self,
+        item: T,
+        wakes: &mut WakeList,
+    ) -> Result<(), PutError<T>> {
         self.reserved -= 1;
         if self.closed {
             return Err(PutError::Closed(item));
@@ -274,7 +280,10 @@ impl<T, O: Order<T>> QueueCore<T, O> {
     }
 
     /// Runs `f` under the lock, waking what it collected after releasing it.
-    pub(crate) fn with_state<R>(&self, f: impl FnOnce(&mut QueueState<T, O>, &mut WakeList) -> R) -> R {
+    pub(crate) fn with_state<R>(
+        &self,
+        f: impl FnOnce(&mut QueueState<T, O>, &mut WakeList) -> R,
+    ) -> R {
         self.with(f)
     }
 

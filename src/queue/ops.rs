@@ -1,9 +1,9 @@
 //! The queue's waits on the waiter core: put, get, join, and slot reservation.
 
 use super::order::Order;
+use super::stream::{OwnedPutPermit, PutPermit};
 use super::{GetGrant, PutGrant, PutReq, QueueHandle, QueueKind, State};
 use crate::error::{GetError, PutError, Timeout};
-use super::stream::{OwnedPutPermit, PutPermit};
 use crate::sync::{Arc, MutexGuard};
 use crate::wait::{Op, Waiter, wait_future};
 use crate::waiters::{WaitList, WakeList};
@@ -29,13 +29,22 @@ impl<H: QueueHandle> Op for GetOp<H> {
         &mut state.getters
     }
 
-    fn try_now(&self, _: &mut (), state: &mut Self::State, wakes: &mut WakeList) -> Option<Self::Output> {
+    fn try_now(
+        &self,
+        _: &mut (),
+        state: &mut Self::State,
+        wakes: &mut WakeList,
+    ) -> Option<Self::Output> {
         state.take(wakes)
     }
 
     fn register(&self, _: &mut (), _: &mut Self::State) {}
 
-    fn forward(state: &mut Self::State, grant: Self::Grant, wakes: &mut WakeList) -> Option<Self::Grant> {
+    fn forward(
+        state: &mut Self::State,
+        grant: Self::Grant,
+        wakes: &mut WakeList,
+    ) -> Option<Self::Grant> {
         if let GetGrant::Item(slot) = grant {
             state.give_back(slot, wakes);
         }
@@ -83,7 +92,9 @@ impl<H: QueueHandle> Op for PutOp<H> {
         state: &mut Self::State,
         wakes: &mut WakeList,
     ) -> Option<Self::Output> {
-        let taken = item.take().expect("a put holds its item until it is queued");
+        let taken = item
+            .take()
+            .expect("a put holds its item until it is queued");
         match state.put(taken, wakes) {
             Err(PutError::Full(back)) => {
                 *item = Some(back);
@@ -94,7 +105,10 @@ impl<H: QueueHandle> Op for PutOp<H> {
     }
 
     fn register(&self, item: &mut Option<Item<H>>, _: &mut Self::State) -> Self::Req {
-        PutReq::Item(item.take().expect("a put holds its item until it is queued"))
+        PutReq::Item(
+            item.take()
+                .expect("a put holds its item until it is queued"),
+        )
     }
 
     fn finish(&self, grant: Self::Grant) -> Self::Output {
@@ -114,7 +128,9 @@ impl<H: QueueHandle> Op for PutOp<H> {
     fn timed_out(&self, item: &mut Option<Item<H>>, req: Option<Self::Req>) -> Self::Timed {
         let item = match req {
             Some(PutReq::Item(item)) => item,
-            _ => item.take().expect("a put that never queued still holds its item"),
+            _ => item
+                .take()
+                .expect("a put that never queued still holds its item"),
         };
         Err(PutError::Timeout(item))
     }
@@ -174,7 +190,12 @@ impl<H: QueueHandle> Op for ReserveOp<H> {
         &mut state.putters
     }
 
-    fn try_now(&self, _: &mut (), state: &mut Self::State, _: &mut WakeList) -> Option<Self::Output> {
+    fn try_now(
+        &self,
+        _: &mut (),
+        state: &mut Self::State,
+        _: &mut WakeList,
+    ) -> Option<Self::Output> {
         let reserved = state.reserve()?;
         Some(reserved.map(|()| self.0.clone().into_permit()))
     }
@@ -183,7 +204,11 @@ impl<H: QueueHandle> Op for ReserveOp<H> {
         PutReq::Reserve
     }
 
-    fn forward(state: &mut Self::State, grant: Self::Grant, wakes: &mut WakeList) -> Option<Self::Grant> {
+    fn forward(
+        state: &mut Self::State,
+        grant: Self::Grant,
+        wakes: &mut WakeList,
+    ) -> Option<Self::Grant> {
         if let PutGrant::Reserved = grant {
             state.unreserve(wakes);
         }

@@ -1,0 +1,222 @@
+//! Heap use: zero allocations per parked waiter in steady state; a million timed-out or
+//! dropped waits leave `waiters() == 0` and allocations flat. Also prints the sizes of the
+//! primitives and of their wait futures (`cargo test --test alloc -- --nocapture`).
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::task::Context;
+
+use toro_sync::futures::*;
+use toro_sync::*;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+    static BYTES: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator; the counters are const-initialised thread-locals
+// without destructors, so counting never allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.with(|c| c.set(c.get() + 1));
+        BYTES.with(|c| c.set(c.get() + layout.size()));
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations made by this thread while running `f`.
+fn allocations<R>(f: impl FnOnce() -> R) -> (usize, usize, R) {
+    let (a0, b0) = (ALLOCS.with(Cell::get), BYTES.with(Cell::get));
+    let r = f();
+    (ALLOCS.with(Cell::get) - a0, BYTES.with(Cell::get) - b0, r)
+}
+
+/// Parks `n` waiters of `make`, lets `release` grant them, and drops everything.
+fn park_and_release<F: std::future::Future + Unpin>(
+    n: usize,
+    mut make: impl FnMut() -> F,
+    release: impl FnOnce(),
+) {
+    let (waker, _) = common::counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut futs: Vec<F> = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut f = make();
+        assert!(std::pin::Pin::new(&mut f).poll(&mut cx).is_pending());
+        futs.push(f);
+    }
+    release();
+    for f in &mut futs {
+        assert!(std::pin::Pin::new(f).poll(&mut cx).is_ready());
+    }
+}
+
+#[test]
+fn zero_allocations_per_parked_waiter_in_steady_state() {
+    let sem = Semaphore::new(0);
+    let m = Mutex::new(0u32);
+    let e = Event::new();
+    let c = Condition::new();
+    let q = Queue::<u32>::bounded(1);
+    let rw = RwLock::new(0u32);
+    let n = 64;
+    // Warm up: the slabs grow to 64 waiters once.
+    for round in 0..2 {
+        let (sem_allocs, _, ()) =
+            allocations(|| park_and_release(n, || sem.acquire(), || sem.add_permits(n)));
+        sem.try_acquire_many(n).unwrap().forget();
+        let g = m.try_lock().unwrap();
+        let (mutex_allocs, _, ()) = allocations(|| park_and_release(n, || m.lock(), || drop(g)));
+        let (event_allocs, _, ()) = allocations(|| {
+            park_and_release(n, || e.wait(), || e.set());
+            e.clear();
+        });
+        let (cond_allocs, _, ()) = allocations(|| {
+            park_and_release(
+                n,
+                || c.wait(),
+                || {
+                    c.notify_all();
+                },
+            )
+        });
+        let (get_allocs, _, ()) = allocations(|| {
+            park_and_release(
+                n,
+                || q.get(),
+                || {
+                    for i in 0..n as u32 {
+                        q.try_put(i).unwrap();
+                    }
+                },
+            )
+        });
+        let w = rw.try_write().unwrap();
+        let (rw_allocs, _, ()) = allocations(|| park_and_release(n, || rw.read(), || drop(w)));
+        // The test's own Vec of futures and its waker are the two allocations per round.
+        let all = [
+            sem_allocs,
+            mutex_allocs,
+            event_allocs,
+            cond_allocs,
+            get_allocs,
+            rw_allocs,
+        ];
+        if round == 1 {
+            println!(
+                "allocations for {n} parked waiters (steady state, incl. the test's Vec): {all:?}"
+            );
+            assert!(all.iter().all(|&a| a == 2), "{all:?}");
+        }
+    }
+}
+
+#[test]
+fn a_million_timeouts_and_drops_leave_nothing() {
+    let sem = Semaphore::new(0);
+    let q = Queue::<u32>::bounded(1);
+    q.try_put(0).unwrap();
+    let c = Condition::new();
+    let (waker, _) = common::counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut run = |rounds: usize| {
+        for i in 0..rounds {
+            // A deadline firing: register, then expire.
+            let mut a = sem.acquire();
+            assert!(Waitable::poll_wait(&mut a, Some(&mut cx)).is_pending());
+            assert!(Waitable::expire(&mut a).is_err());
+            // A dropped wait.
+            let mut w = c.wait();
+            assert!(Waitable::poll_wait(&mut w, Some(&mut cx)).is_pending());
+            drop(w);
+            // A timed-out put returns its item.
+            let mut p = q.put(i as u32);
+            assert!(Waitable::poll_wait(&mut p, Some(&mut cx)).is_pending());
+            assert_eq!(Waitable::expire(&mut p).unwrap_err().into_inner(), i as u32);
+        }
+    };
+    run(1000);
+    let (allocs, bytes, ()) = allocations(|| run(1_000_000));
+    println!(
+        "1e6 x (timed-out acquire + dropped wait + timed-out put): {allocs} allocations, {bytes} bytes"
+    );
+    assert_eq!(allocs, 0);
+    assert_eq!(sem.waiters() + c.waiters() + q.waiters(), 0);
+    assert_eq!(q.len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn real_deadlines_leave_nothing() {
+    let sem = Semaphore::new(0);
+    for _ in 0..10_000 {
+        assert!(
+            sem.acquire()
+                .deadline(std::time::Duration::from_millis(1))
+                .await
+                .is_err()
+        );
+    }
+    assert_eq!(sem.waiters(), 0);
+}
+
+#[test]
+fn sizes() {
+    use std::mem::size_of;
+    let rows: &[(&str, usize)] = &[
+        ("Semaphore", size_of::<Semaphore>()),
+        ("BoundedSemaphore", size_of::<BoundedSemaphore>()),
+        ("Mutex<()>", size_of::<Mutex<()>>()),
+        ("RwLock<()>", size_of::<RwLock<()>>()),
+        ("Event", size_of::<Event>()),
+        ("Condition", size_of::<Condition>()),
+        ("AsyncResult<u64>", size_of::<AsyncResult<u64>>()),
+        ("Barrier", size_of::<Barrier>()),
+        ("Queue<u64>", size_of::<Queue<u64>>()),
+        ("PriorityQueue<u64>", size_of::<PriorityQueue<u64>>()),
+        ("Acquire", size_of::<Acquire<'static>>()),
+        ("AcquireOwned", size_of::<AcquireOwned>()),
+        ("MutexLock<()>", size_of::<MutexLock<'static, ()>>()),
+        ("RwLockWrite<()>", size_of::<RwLockWrite<'static, ()>>()),
+        ("EventWait", size_of::<EventWait<'static>>()),
+        ("ConditionWait", size_of::<ConditionWait<'static>>()),
+        (
+            "ConditionWaitWith<()>",
+            size_of::<ConditionWaitWith<'static, ()>>(),
+        ),
+        (
+            "AsyncResultGet<u64>",
+            size_of::<AsyncResultGet<'static, u64>>(),
+        ),
+        ("BarrierWait", size_of::<BarrierWait<'static>>()),
+        (
+            "QueuePut<Queue<u64>>",
+            size_of::<QueuePut<'static, Queue<u64>>>(),
+        ),
+        (
+            "QueueGet<Queue<u64>>",
+            size_of::<QueueGet<'static, Queue<u64>>>(),
+        ),
+        (
+            "WithDeadline<Acquire>",
+            size_of::<WithDeadline<Acquire<'static>>>(),
+        ),
+    ];
+    for (name, size) in rows {
+        println!("size_of {name:<24} {size:>4} bytes");
+    }
+    for (name, size) in &rows[10..21] {
+        assert!(*size <= 64, "{name} is {size} bytes");
+    }
+}

@@ -1,0 +1,88 @@
+//! Compile-time checks of the auto traits promised by SPEC.md.
+#![allow(dead_code)]
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use toro_sync::futures::*;
+use toro_sync::*;
+
+fn send<T: Send>() {}
+fn sync<T: Sync>() {}
+fn send_sync<T: Send + Sync>() {}
+fn stat<T: 'static>() {}
+
+#[test]
+fn primitives() {
+    send_sync::<Condition>();
+    send_sync::<Event>();
+    send_sync::<Semaphore>();
+    send_sync::<BoundedSemaphore>();
+    send_sync::<Barrier>();
+    send_sync::<Mutex<Cell<u8>>>(); // T: Send is enough for a Mutex
+    send_sync::<RwLock<u8>>();
+    send_sync::<AsyncResult<u8>>();
+    send_sync::<Queue<Cell<u8>>>();
+    send_sync::<LifoQueue<Cell<u8>>>();
+    send_sync::<PriorityQueue<u8>>();
+}
+
+#[test]
+fn guards_and_permits() {
+    send_sync::<MutexGuard<'static, u8>>();
+    send_sync::<OwnedMutexGuard<u8>>();
+    send_sync::<RwLockReadGuard<'static, u8>>();
+    send_sync::<RwLockWriteGuard<'static, u8>>();
+    send_sync::<SemaphorePermit<'static>>();
+    send_sync::<OwnedSemaphorePermit>();
+    send_sync::<BoundedSemaphorePermit<'static>>();
+    send_sync::<OwnedBoundedSemaphorePermit>();
+    send_sync::<queue::PutPermit<'static, Queue<u8>>>();
+    stat::<OwnedMutexGuard<u8>>();
+    stat::<OwnedSemaphorePermit>();
+    stat::<OwnedBoundedSemaphorePermit>();
+    stat::<queue::OwnedPutPermit<Queue<u8>>>();
+    stat::<queue::OwnedQueueStream<u8>>();
+    stat::<queue::OwnedQueueSink<u8>>();
+}
+
+#[test]
+fn futures_are_send() {
+    send::<Acquire<'static>>();
+    send::<AcquireOwned>();
+    send::<WaitUnlocked<'static>>();
+    send::<BoundedAcquire<'static>>();
+    send::<BoundedAcquireOwned>();
+    send::<MutexLock<'static, u8>>();
+    send::<MutexLockOwned<u8>>();
+    send::<RwLockRead<'static, u8>>();
+    send::<RwLockWrite<'static, u8>>();
+    send::<EventWait<'static>>();
+    send::<ConditionWait<'static>>();
+    send::<ConditionWaitWith<'static, u8>>();
+    send::<AsyncResultGet<'static, u8>>();
+    send::<BarrierWait<'static>>();
+    send::<QueuePut<'static, Queue<u8>>>();
+    send::<QueueGet<'static, Queue<u8>>>();
+    send::<QueueJoin<'static, Queue<u8>>>();
+    send::<QueueReserve<'static, Queue<u8>>>();
+    send::<WithDeadline<Acquire<'static>>>();
+    send::<WithDeadline<QueuePut<'static, PriorityQueue<u8>>>>();
+    send::<queue::QueueStream<'static, u8>>();
+    send::<queue::QueueSink<'static, u8>>();
+}
+
+/// A guard must not be `Sync` when its data is not (a shared guard hands out `&T`).
+trait AmbiguousIfSync<A> {
+    fn some_item() {}
+}
+impl<T: ?Sized> AmbiguousIfSync<()> for T {}
+impl<T: ?Sized + Sync> AmbiguousIfSync<u8> for T {}
+
+#[test]
+fn guards_of_non_sync_data_are_not_sync() {
+    // Compiles only because `MutexGuard<Cell<u8>>` is not Sync (otherwise ambiguous).
+    <MutexGuard<'static, Cell<u8>> as AmbiguousIfSync<_>>::some_item();
+    <OwnedMutexGuard<Cell<u8>> as AmbiguousIfSync<_>>::some_item();
+    <Mutex<Rc<u8>> as AmbiguousIfSync<_>>::some_item();
+}
