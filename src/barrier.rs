@@ -178,7 +178,7 @@ impl Op for WaitOp<'_> {
         state.arrived += 1;
     }
 
-    fn withdrawn(state: &mut BarrierState, _: &mut (), _: &mut WakeList) {
+    fn withdrawn(&self, state: &mut BarrierState, _: &mut (), _: &mut WakeList) {
         state.arrived -= 1;
     }
 

@@ -5,7 +5,7 @@ use std::fmt;
 use crate::error::{ReleaseError, Timeout};
 use crate::permits::{AcquireOp, PermitHandle, Permits, WaitUnlockedOp};
 use crate::semaphore::{WaitUnlocked, check_request};
-use crate::sync::Arc;
+use crate::sync::{Arc, AtomicUsize, Ordering};
 use crate::wait::{Waiter, wait_future};
 
 /// A semaphore that refuses to be released past its initial count: toro's `BoundedSemaphore`.
@@ -44,6 +44,10 @@ use crate::wait::{Waiter, wait_future};
 pub struct BoundedSemaphore {
     permits: Permits,
     bound: usize,
+    /// Permits in circulation: free, held by live permit objects, or promised to a waiter.
+    /// Changed only by `release` (+1) and `forget` (−n); acquiring and dropping move permits
+    /// within it.
+    circulating: AtomicUsize,
 }
 
 impl BoundedSemaphore {
@@ -56,6 +60,7 @@ impl BoundedSemaphore {
         BoundedSemaphore {
             permits: Permits::new(permits),
             bound: permits,
+            circulating: AtomicUsize::new(permits),
         }
     }
 
@@ -194,7 +199,18 @@ impl BoundedSemaphore {
     /// [`ReleaseError`] if the free permits plus those held by live permit objects (or promised
     /// to a queued request) already reach the bound. Nothing changes then.
     pub fn release(&self) -> Result<(), ReleaseError> {
-        self.permits.add_bounded(self.bound)
+        let bound = self.bound;
+        let add = |c: usize| (c < bound).then_some(c + 1);
+        self.circulating
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, add)
+            .map_err(|_| ReleaseError)?;
+        self.permits.release(1);
+        Ok(())
+    }
+
+    /// Permits leaving circulation, so that `release` may bring them back.
+    fn forgotten(&self, n: usize) {
+        self.circulating.fetch_sub(n, Ordering::AcqRel);
     }
 
     /// Permits neither held nor promised to a queued request.
@@ -257,10 +273,14 @@ impl Default for BoundedSemaphore {
 
 impl fmt::Debug for BoundedSemaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut s = f.debug_struct("BoundedSemaphore");
-        s.field("bound", &self.bound);
-        self.permits.fmt_fields(&mut s);
-        s.finish()
+        let (available, waiters) = self.permits.snapshot();
+        let circulating = self.circulating.load(Ordering::Acquire);
+        f.debug_struct("BoundedSemaphore")
+            .field("bound", &self.bound)
+            .field("available", &available)
+            .field("held", &circulating.saturating_sub(available))
+            .field("waiters", &waiters)
+            .finish()
     }
 }
 

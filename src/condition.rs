@@ -233,7 +233,12 @@ impl Op for WaitOp<'_> {
 
     fn register(&self, _: &mut (), _: &mut Self::State) {}
 
-    fn forward(state: &mut Self::State, grant: Notified, wakes: &mut WakeList) -> Option<Notified> {
+    fn forward(
+        &self,
+        state: &mut Self::State,
+        grant: Notified,
+        wakes: &mut WakeList,
+    ) -> Option<Notified> {
         if let Notified::One = grant {
             state.grant_front(Notified::One, wakes);
         }

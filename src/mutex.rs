@@ -164,8 +164,9 @@ impl<T: ?Sized> Mutex<T> {
         self.permits.waiters()
     }
 
+    #[inline]
     pub(crate) fn unlock(&self) {
-        self.permits.release_held(1);
+        self.permits.release(1);
     }
 }
 

@@ -4,62 +4,43 @@
 //! Requests are granted whole and strictly in order: the head request takes its `n` permits as
 //! soon as that many are free, and nobody behind it is served first. A mutex is one permit; a
 //! read lock one of `max_readers`; a write lock all of them, in one request.
+//!
+//! # The fast path
+//!
+//! The free count lives in an atomic word together with a `SLOW` flag. While nobody waits
+//! (`SLOW` clear), acquiring and returning permits is one compare-and-swap, without the lock.
+//! The flag is set, under the lock, before any waiter is queued, by a compare-and-swap that
+//! fails if the count changed since it was read; from then on every acquire and return takes
+//! the lock, so a queued waiter is never bypassed and never misses a returned permit. The flag
+//! is cleared, under the lock, when both waiter lists are empty. Loom models in `loom/tests/`
+//! cover the race between a lock-free return and a waiter being queued.
+//!
+//! Invariant: a waiter list is non-empty only while `SLOW` is set; while `SLOW` is set the
+//! count changes only under the lock.
 
-use crate::error::{ReleaseError, Timeout};
-use crate::sync::{Mutex, MutexGuard};
+use crate::error::Timeout;
+use crate::sync::{AtomicUsize, Mutex, MutexGuard, Ordering};
 use crate::wait::Op;
 use crate::waiters::{WaitList, WakeList};
 
 /// The largest permit count a semaphore can hold (as tokio: `usize::MAX >> 3`).
 pub const MAX_PERMITS: usize = usize::MAX >> 3;
 
+/// Set while waiters are queued: every change of the count then goes through the lock.
+const SLOW: usize = 1;
+/// One permit in the state word (the count is stored above the flag).
+const ONE: usize = 2;
+
 pub(crate) struct Permits {
-    state: Mutex<PermitState>,
+    /// `free permits * ONE | SLOW`.
+    state: AtomicUsize,
+    lists: Mutex<PermitLists>,
 }
 
-pub(crate) struct PermitState {
-    /// Free permits.
-    available: usize,
-    /// Permits granted and not yet returned or forgotten (held, or promised to a granted
-    /// waiter that has not taken them yet).
-    out: usize,
+pub(crate) struct PermitLists {
     acquirers: WaitList<usize, usize>,
     /// `wait_unlocked` callers.
     idle: WaitList<(), ()>,
-}
-
-impl PermitState {
-    /// Hands free permits to queued requests, oldest first, then releases `wait_unlocked`
-    /// callers if permits remain and nobody is queued.
-    fn grant(&mut self, wakes: &mut WakeList) {
-        while let Some(&need) = self.acquirers.front() {
-            if need > self.available {
-                break;
-            }
-            self.available -= need;
-            self.out += need;
-            self.acquirers.grant_front(need, wakes);
-        }
-        if self.available > 0 && self.acquirers.is_empty() {
-            self.idle.grant_all(|| (), wakes);
-        }
-    }
-
-    fn try_take(&mut self, n: usize) -> bool {
-        if self.acquirers.is_empty() && self.available >= n {
-            self.available -= n;
-            self.out += n;
-            true
-        } else {
-            false
-        }
-    }
-
-    fn put_back(&mut self, n: usize, wakes: &mut WakeList) {
-        self.out -= n;
-        self.available += n;
-        self.grant(wakes);
-    }
 }
 
 impl Permits {
@@ -69,94 +50,178 @@ impl Permits {
             "a semaphore holds at most MAX_PERMITS ({MAX_PERMITS}) permits, got {permits}"
         );
         Permits {
-            state: Mutex::new(PermitState {
-                available: permits,
-                out: 0,
+            state: AtomicUsize::new(permits * ONE),
+            lists: Mutex::new(PermitLists {
                 acquirers: WaitList::new(),
                 idle: WaitList::new(),
             }),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, PermitState> {
-        self.state.lock()
+    fn lock(&self) -> MutexGuard<'_, PermitLists> {
+        self.lists.lock()
+    }
+
+    /// Takes `n` permits without the lock, if nobody waits and they are free.
+    #[inline]
+    fn try_take_fast(&self, n: usize) -> bool {
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            if s & SLOW != 0 || s / ONE < n {
+                return false;
+            }
+            match self.state.compare_exchange_weak(
+                s,
+                s - n * ONE,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(actual) => s = actual,
+            }
+        }
+    }
+
+    /// Returns `n` permits without the lock, if nobody waits.
+    #[inline]
+    fn put_back_fast(&self, n: usize) -> bool {
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            if s & SLOW != 0 {
+                return false;
+            }
+            let free = s / ONE + n;
+            assert!(
+                free <= MAX_PERMITS,
+                "a semaphore holds at most MAX_PERMITS ({MAX_PERMITS}) permits"
+            );
+            match self.state.compare_exchange_weak(
+                s,
+                free * ONE,
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(actual) => s = actual,
+            }
+        }
+    }
+
+    /// Under the lock: takes `n` permits if nobody is queued and they are free; otherwise sets
+    /// `SLOW` (only if the count is still what was checked), so a waiter can be queued. On
+    /// success `SLOW` is left set only if some waiter (a `wait_unlocked` caller) remains.
+    fn take_or_slow(&self, lists: &PermitLists, n: usize) -> bool {
+        let waiting = if lists.acquirers.is_empty() && lists.idle.is_empty() {
+            0
+        } else {
+            SLOW
+        };
+        let mut s = self.state.load(Ordering::Acquire);
+        loop {
+            let (new, took) = if lists.acquirers.is_empty() && s / ONE >= n {
+                (((s / ONE - n) * ONE) | waiting, true)
+            } else if s & SLOW == 0 {
+                (s | SLOW, false)
+            } else {
+                return false;
+            };
+            match self
+                .state
+                .compare_exchange(s, new, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return took,
+                Err(actual) => s = actual,
+            }
+        }
+    }
+
+    /// Under the lock: adds `n` free permits and serves waiters.
+    fn put_back_locked(&self, lists: &mut PermitLists, n: usize, wakes: &mut WakeList) {
+        let before = self.state.fetch_add(n * ONE, Ordering::AcqRel);
+        if before / ONE + n > MAX_PERMITS {
+            self.state.fetch_sub(n * ONE, Ordering::AcqRel);
+            panic!("a semaphore holds at most MAX_PERMITS ({MAX_PERMITS}) permits");
+        }
+        self.grant(lists, wakes);
+    }
+
+    /// Under the lock: hands free permits to queued requests, oldest first, releases
+    /// `wait_unlocked` callers if permits remain and nobody is queued, and keeps `SLOW` in step
+    /// with the lists.
+    fn grant(&self, lists: &mut PermitLists, wakes: &mut WakeList) {
+        if lists.acquirers.is_empty() && lists.idle.is_empty() {
+            self.state.fetch_and(!SLOW, Ordering::AcqRel);
+            return;
+        }
+        // `SLOW` is set: only lock holders change the count.
+        let mut free = self.state.load(Ordering::Acquire) / ONE;
+        while let Some(&need) = lists.acquirers.front() {
+            if need > free {
+                break;
+            }
+            free -= need;
+            self.state.fetch_sub(need * ONE, Ordering::AcqRel);
+            lists.acquirers.grant_front(need, wakes);
+        }
+        if free > 0 && lists.acquirers.is_empty() {
+            lists.idle.grant_all(|| (), wakes);
+        }
+        if lists.acquirers.is_empty() && lists.idle.is_empty() {
+            self.state.fetch_and(!SLOW, Ordering::AcqRel);
+        }
     }
 
     /// Takes `n` permits if free and nobody is queued.
     pub(crate) fn try_acquire(&self, n: usize) -> bool {
-        self.lock().try_take(n)
-    }
-
-    /// A permit object holding `n` is dropped.
-    pub(crate) fn release_held(&self, n: usize) {
-        let mut wakes = WakeList::new();
-        let mut state = self.lock();
-        state.put_back(n, &mut wakes);
-        drop(state);
-        drop(wakes);
-    }
-
-    /// A permit object holding `n` is forgotten: the permits leave circulation.
-    pub(crate) fn forget_held(&self, n: usize) {
-        self.lock().out -= n;
-    }
-
-    /// Adds `n` new permits.
-    pub(crate) fn add(&self, n: usize) {
-        let mut wakes = WakeList::new();
-        let mut state = self.lock();
-        let total = state.available.checked_add(n).filter(|&t| t <= MAX_PERMITS);
-        let Some(total) = total else {
-            drop(state);
-            panic!("a semaphore holds at most MAX_PERMITS ({MAX_PERMITS}) permits");
-        };
-        state.available = total;
-        state.grant(&mut wakes);
-        drop(state);
-        drop(wakes);
-    }
-
-    /// Adds one permit unless free plus outstanding permits would exceed `bound`.
-    pub(crate) fn add_bounded(&self, bound: usize) -> Result<(), ReleaseError> {
-        let mut wakes = WakeList::new();
-        let mut state = self.lock();
-        if state.available + state.out >= bound {
-            return Err(ReleaseError);
+        if self.try_take_fast(n) {
+            return true;
         }
-        state.available += 1;
-        state.grant(&mut wakes);
-        drop(state);
+        let mut wakes = WakeList::new();
+        let mut lists = self.lock();
+        let took = self.take_or_slow(&lists, n);
+        // A failed attempt may have set `SLOW` with nobody queued: put it right.
+        self.grant(&mut lists, &mut wakes);
+        drop(lists);
         drop(wakes);
-        Ok(())
+        took
+    }
+
+    /// Returns `n` permits (a permit object dropped), handing them to waiters.
+    #[inline]
+    pub(crate) fn release(&self, n: usize) {
+        if self.put_back_fast(n) {
+            return;
+        }
+        let mut wakes = WakeList::new();
+        let mut lists = self.lock();
+        self.put_back_locked(&mut lists, n, &mut wakes);
+        drop(lists);
+        drop(wakes);
     }
 
     pub(crate) fn available(&self) -> usize {
-        self.lock().available
+        self.state.load(Ordering::Acquire) / ONE
     }
 
     /// Whether a one-permit request made now would wait.
     pub(crate) fn is_locked(&self) -> bool {
-        let state = self.lock();
-        state.available == 0 || !state.acquirers.is_empty()
+        let s = self.state.load(Ordering::Acquire);
+        if s & SLOW == 0 {
+            return s / ONE == 0;
+        }
+        let lists = self.lock();
+        self.available() == 0 || !lists.acquirers.is_empty()
+    }
+
+    /// Free permits and waiters, for `Debug`.
+    pub(crate) fn snapshot(&self) -> (usize, usize) {
+        let lists = self.lock();
+        (self.available(), lists.acquirers.len() + lists.idle.len())
     }
 
     pub(crate) fn waiters(&self) -> usize {
-        let state = self.lock();
-        state.acquirers.len() + state.idle.len()
-    }
-
-    /// Free permits, permits out (held or promised), and waiters, read together.
-    pub(crate) fn snapshot(&self) -> (usize, usize, usize) {
-        let state = self.lock();
-        let waiters = state.acquirers.len() + state.idle.len();
-        (state.available, state.out, waiters)
-    }
-
-    pub(crate) fn fmt_fields(&self, f: &mut std::fmt::DebugStruct<'_, '_>) {
-        let (available, held, waiters) = self.snapshot();
-        f.field("available", &available)
-            .field("held", &held)
-            .field("waiters", &waiters);
+        let lists = self.lock();
+        lists.acquirers.len() + lists.idle.len()
     }
 }
 
@@ -174,38 +239,49 @@ pub(crate) struct AcquireOp<H> {
 }
 
 impl<H: PermitHandle> Op for AcquireOp<H> {
-    type State = PermitState;
+    type State = PermitLists;
     type Req = usize;
     type Grant = usize;
     type Output = H::Permit;
     type Timed = Result<H::Permit, Timeout>;
     type Data = ();
 
-    fn lock(&self) -> MutexGuard<'_, PermitState> {
-        self.handle.permits().lock()
-    }
+    const FAST_PATH: bool = true;
 
-    fn list(state: &mut PermitState) -> &mut WaitList<usize, usize> {
-        &mut state.acquirers
-    }
-
-    fn try_now(&self, _: &mut (), state: &mut PermitState, _: &mut WakeList) -> Option<H::Permit> {
-        state
-            .try_take(self.n)
+    #[inline]
+    fn try_fast(&self, _: &mut ()) -> Option<H::Permit> {
+        self.handle
+            .permits()
+            .try_take_fast(self.n)
             .then(|| self.handle.clone().into_permit(self.n))
     }
 
-    fn register(&self, _: &mut (), _: &mut PermitState) -> usize {
+    fn lock(&self) -> MutexGuard<'_, PermitLists> {
+        self.handle.permits().lock()
+    }
+
+    fn list(lists: &mut PermitLists) -> &mut WaitList<usize, usize> {
+        &mut lists.acquirers
+    }
+
+    fn try_now(&self, _: &mut (), lists: &mut PermitLists, _: &mut WakeList) -> Option<H::Permit> {
+        self.handle
+            .permits()
+            .take_or_slow(lists, self.n)
+            .then(|| self.handle.clone().into_permit(self.n))
+    }
+
+    fn register(&self, _: &mut (), _: &mut PermitLists) -> usize {
         self.n
     }
 
-    fn withdrawn(state: &mut PermitState, _: &mut usize, wakes: &mut WakeList) {
+    fn withdrawn(&self, lists: &mut PermitLists, _: &mut usize, wakes: &mut WakeList) {
         // If it was the head, the requests behind it may now fit.
-        state.grant(wakes);
+        self.handle.permits().grant(lists, wakes);
     }
 
-    fn forward(state: &mut PermitState, n: usize, wakes: &mut WakeList) -> Option<usize> {
-        state.put_back(n, wakes);
+    fn forward(&self, lists: &mut PermitLists, n: usize, wakes: &mut WakeList) -> Option<usize> {
+        self.handle.permits().put_back_locked(lists, n, wakes);
         None
     }
 
@@ -228,26 +304,37 @@ pub(crate) struct WaitUnlockedOp<'a> {
 }
 
 impl Op for WaitUnlockedOp<'_> {
-    type State = PermitState;
+    type State = PermitLists;
     type Req = ();
     type Grant = ();
     type Output = ();
     type Timed = Result<(), Timeout>;
     type Data = ();
 
-    fn lock(&self) -> MutexGuard<'_, PermitState> {
+    fn lock(&self) -> MutexGuard<'_, PermitLists> {
         self.permits.lock()
     }
 
-    fn list(state: &mut PermitState) -> &mut WaitList<(), ()> {
-        &mut state.idle
+    fn list(lists: &mut PermitLists) -> &mut WaitList<(), ()> {
+        &mut lists.idle
     }
 
-    fn try_now(&self, _: &mut (), state: &mut PermitState, _: &mut WakeList) -> Option<()> {
-        (state.available > 0 && state.acquirers.is_empty()).then_some(())
+    fn try_now(&self, _: &mut (), lists: &mut PermitLists, _: &mut WakeList) -> Option<()> {
+        // Mark `SLOW` before deciding, so a lock-free return cannot slip between the check and
+        // the registration.
+        self.permits.state.fetch_or(SLOW, Ordering::AcqRel);
+        let unlocked = self.permits.available() > 0 && lists.acquirers.is_empty();
+        if unlocked && lists.idle.is_empty() {
+            self.permits.state.fetch_and(!SLOW, Ordering::AcqRel);
+        }
+        unlocked.then_some(())
     }
 
-    fn register(&self, _: &mut (), _: &mut PermitState) {}
+    fn register(&self, _: &mut (), _: &mut PermitLists) {}
+
+    fn withdrawn(&self, lists: &mut PermitLists, _: &mut (), wakes: &mut WakeList) {
+        self.permits.grant(lists, wakes);
+    }
 
     fn finish(&self, _: ()) {}
 

@@ -6,7 +6,7 @@ use std::ops::{Deref, DerefMut};
 
 use crate::error::Timeout;
 use crate::permits::{AcquireOp, MAX_PERMITS, PermitHandle, Permits};
-use crate::sync::UnsafeCell;
+use crate::sync::{AtomicBool, Ordering, UnsafeCell};
 use crate::wait::{Waiter, wait_future};
 
 /// An async reader-writer lock protecting a `T`: toro's `RWLock`.
@@ -54,6 +54,8 @@ use crate::wait::{Waiter, wait_future};
 /// ```
 pub struct RwLock<T: ?Sized> {
     max_readers: usize,
+    /// Whether a write guard exists (for `Debug`).
+    writer: AtomicBool,
     permits: Permits,
     data: UnsafeCell<T>,
 }
@@ -87,6 +89,7 @@ impl<T> RwLock<T> {
         );
         RwLock {
             max_readers,
+            writer: AtomicBool::new(false),
             permits: Permits::new(max_readers),
             data: UnsafeCell::new(value),
         }
@@ -203,14 +206,19 @@ impl<T> From<T> for RwLock<T> {
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (available, held, waiters) = self.permits.snapshot();
+        let (available, waiters) = self.permits.snapshot();
+        let writer = self.writer.load(Ordering::Acquire);
         let mut s = f.debug_struct("RwLock");
         match self.try_read() {
             Some(guard) => s.field("data", &&*guard),
             None => s.field("data", &format_args!("<locked>")),
         };
-        let writer = held == self.max_readers && available == 0;
-        s.field("readers", &if writer { 0 } else { held })
+        let readers = if writer {
+            0
+        } else {
+            self.max_readers - available
+        };
+        s.field("readers", &readers)
             .field("writer", &writer)
             .field("max_readers", &self.max_readers)
             .field("waiters", &waiters)
@@ -258,6 +266,7 @@ impl<'a, T: ?Sized> PermitHandle for Writer<'a, T> {
     }
 
     fn into_permit(self, _: usize) -> RwLockWriteGuard<'a, T> {
+        self.0.writer.store(true, Ordering::Release);
         RwLockWriteGuard {
             lock: self.0,
             _data: PhantomData,
@@ -296,7 +305,7 @@ impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
 
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.permits.release_held(1);
+        self.lock.permits.release(1);
     }
 }
 
@@ -331,7 +340,8 @@ impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.permits.release_held(self.lock.max_readers);
+        self.lock.writer.store(false, Ordering::Release);
+        self.lock.permits.release(self.lock.max_readers);
     }
 }
 

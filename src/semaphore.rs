@@ -194,7 +194,7 @@ impl Semaphore {
     ///
     /// If the free permits would exceed [`Semaphore::MAX_PERMITS`].
     pub fn release(&self) {
-        self.permits.add(1);
+        self.permits.release(1);
     }
 
     /// Adds `n` permits, as `n` calls of [`release`](Self::release).
@@ -203,7 +203,7 @@ impl Semaphore {
     ///
     /// If the free permits would exceed [`Semaphore::MAX_PERMITS`].
     pub fn add_permits(&self, n: usize) {
-        self.permits.add(n);
+        self.permits.release(n);
     }
 
     /// Permits neither held nor promised to a queued request (toro's `counter`).
@@ -252,6 +252,11 @@ impl Semaphore {
     }
 }
 
+impl Semaphore {
+    /// Permits leaving circulation: nothing to track for an unbounded semaphore.
+    fn forgotten(&self, _n: usize) {}
+}
+
 pub(crate) fn check_request(n: usize) {
     assert!(
         n <= MAX_PERMITS,
@@ -268,9 +273,11 @@ impl Default for Semaphore {
 
 impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut s = f.debug_struct("Semaphore");
-        self.permits.fmt_fields(&mut s);
-        s.finish()
+        let (available, waiters) = self.permits.snapshot();
+        f.debug_struct("Semaphore")
+            .field("available", &available)
+            .field("waiters", &waiters)
+            .finish()
     }
 }
 
@@ -333,14 +340,14 @@ macro_rules! permit_type {
 
             /// Keeps the permits out of circulation: they are not returned on drop.
             pub fn forget(mut self) {
-                self.sem.permits.forget_held(std::mem::take(&mut self.n));
+                self.sem.forgotten(std::mem::take(&mut self.n));
             }
         }
 
         impl<$($lt)?> Drop for $name<$($lt)?> {
             fn drop(&mut self) {
                 if self.n > 0 {
-                    self.sem.permits.release_held(self.n);
+                    self.sem.permits.release(self.n);
                 }
             }
         }

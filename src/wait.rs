@@ -29,6 +29,15 @@ pub(crate) trait Op {
     /// Per-wait data that is not part of the request until it is queued.
     type Data;
 
+    /// Whether [`try_fast`](Op::try_fast) exists; when it fails the wait is then likely, so
+    /// the waker is cloned before the lock is taken, and the lock is taken once.
+    const FAST_PATH: bool = false;
+    /// Completes at once without taking the lock, if the primitive has such a fast path
+    /// (an atomic one, covered by a loom model). By default there is none.
+    #[inline]
+    fn try_fast(&self, _data: &mut Self::Data) -> Option<Self::Output> {
+        None
+    }
     /// Locks the primitive.
     fn lock(&self) -> MutexGuard<'_, Self::State>;
     /// The list this kind of waiter queues on.
@@ -43,11 +52,12 @@ pub(crate) trait Op {
     /// Builds the request to queue (called under the lock right after `try_now` failed).
     fn register(&self, data: &mut Self::Data, state: &mut Self::State) -> Self::Req;
     /// A queued waiter left without being granted (dropped or timed out).
-    fn withdrawn(_state: &mut Self::State, _req: &mut Self::Req, _wakes: &mut WakeList) {}
+    fn withdrawn(&self, _state: &mut Self::State, _req: &mut Self::Req, _wakes: &mut WakeList) {}
     /// A granted waiter was dropped before taking its grant: pass it on. What is returned is
     /// dropped after the lock is released. By default there is nothing to pass on (a
     /// broadcast grant, or one that left nothing behind).
     fn forward(
+        &self,
         _state: &mut Self::State,
         grant: Self::Grant,
         _wakes: &mut WakeList,
@@ -116,36 +126,46 @@ impl<O: Op> Waiter<O> {
         }
     }
 
+    #[inline]
     fn poll_first(&mut self, cx: Option<&mut Context<'_>>) -> Poll<O::Output> {
-        let mut wakes = WakeList::new();
-        let mut state = self.op.lock();
-        if let Some(output) = self.op.try_now(&mut self.data, &mut state, &mut wakes) {
-            drop(state);
-            drop(wakes);
+        if let Some(output) = self.op.try_fast(&mut self.data) {
             self.state = State::Done;
             return Poll::Ready(output);
         }
-        let Some(cx) = cx else {
-            return Poll::Pending;
+        self.poll_locked(cx)
+    }
+
+    fn poll_locked(&mut self, cx: Option<&mut Context<'_>>) -> Poll<O::Output> {
+        // The waker is cloned outside the lock (a waker's clone may call back into this
+        // primitive): up front when a wait is likely, else only once the first try failed.
+        let mut waker = match &cx {
+            Some(cx) if O::FAST_PATH => Some(cx.waker().clone()),
+            _ => None,
         };
-        // Clone the waker outside the lock: a waker's clone may call back into this primitive.
-        drop(state);
-        drop(wakes);
-        let waker = cx.waker().clone();
-        let mut wakes = WakeList::new();
-        let mut state = self.op.lock();
-        if let Some(output) = self.op.try_now(&mut self.data, &mut state, &mut wakes) {
+        loop {
+            let mut wakes = WakeList::new();
+            let mut state = self.op.lock();
+            if let Some(output) = self.op.try_now(&mut self.data, &mut state, &mut wakes) {
+                drop(state);
+                drop(wakes);
+                drop(waker);
+                self.state = State::Done;
+                return Poll::Ready(output);
+            }
+            let Some(cx) = &cx else {
+                return Poll::Pending;
+            };
+            if let Some(waker) = waker.take() {
+                let req = self.op.register(&mut self.data, &mut state);
+                let key = O::list(&mut state).push(req, waker);
+                drop(state);
+                self.state = State::Waiting(key);
+                return Poll::Pending;
+            }
             drop(state);
             drop(wakes);
-            drop(waker);
-            self.state = State::Done;
-            return Poll::Ready(output);
+            waker = Some(cx.waker().clone());
         }
-        let req = self.op.register(&mut self.data, &mut state);
-        let key = O::list(&mut state).push(req, waker);
-        drop(state);
-        self.state = State::Waiting(key);
-        Poll::Pending
     }
 
     fn poll_registered(&mut self, key: Key, cx: &mut Context<'_>) -> Poll<O::Output> {
@@ -178,11 +198,13 @@ impl<O: Op> Waiter<O> {
         let (removed, waker) = O::list(&mut state).remove(key);
         let left = match removed {
             Removed::Waiting(mut req) => {
-                O::withdrawn(&mut state, &mut req, &mut wakes);
+                self.op.withdrawn(&mut state, &mut req, &mut wakes);
                 Left::Withdrawn(req)
             }
             Removed::Granted(grant) if keep_grant => Left::Granted(grant),
-            Removed::Granted(grant) => Left::Forwarded(O::forward(&mut state, grant, &mut wakes)),
+            Removed::Granted(grant) => {
+                Left::Forwarded(self.op.forward(&mut state, grant, &mut wakes))
+            }
         };
         drop(state);
         drop(wakes);

@@ -41,6 +41,7 @@ impl<H: QueueHandle> Op for GetOp<H> {
     fn register(&self, _: &mut (), _: &mut Self::State) {}
 
     fn forward(
+        &self,
         state: &mut Self::State,
         grant: Self::Grant,
         wakes: &mut WakeList,
@@ -205,6 +206,7 @@ impl<H: QueueHandle> Op for ReserveOp<H> {
     }
 
     fn forward(
+        &self,
         state: &mut Self::State,
         grant: Self::Grant,
         wakes: &mut WakeList,

@@ -1,0 +1,576 @@
+//! toro-sync against the crates its users would otherwise pick. Every group measures the same
+//! workload for each peer in one run, on a current-thread (`ct`) and, where tasks contend, a
+//! two-worker (`mt2`) tokio runtime. `cargo run -p toro-sync-bench --release --bin report`
+//! turns the results into BENCHMARKS.md.
+//!
+//! Bench ids are `<workload>/<runtime>/<peer>`; the report relies on that shape.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use tokio::runtime::{Builder, Runtime};
+
+fn rt(kind: &str) -> Runtime {
+    match kind {
+        "ct" => Builder::new_current_thread().enable_time().build().unwrap(),
+        _ => Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_time()
+            .build()
+            .unwrap(),
+    }
+}
+
+const RUNTIMES: [&str; 2] = ["ct", "mt2"];
+
+// ---------------------------------------------------------------------------------------------
+// (1) uncontended lock/unlock
+
+fn uncontended_lock(c: &mut Criterion) {
+    let mut g = c.benchmark_group("w01_uncontended_lock/ct");
+    g.throughput(Throughput::Elements(1));
+    let rt = rt("ct");
+    macro_rules! async_peer {
+        ($name:literal, $m:expr, $lock:ident) => {{
+            let m = $m;
+            g.bench_function($name, |b| {
+                b.iter_custom(|iters| {
+                    rt.block_on(async {
+                        let start = Instant::now();
+                        for _ in 0..iters {
+                            let mut guard = m.$lock().await;
+                            *guard += 1;
+                            black_box(&*guard);
+                        }
+                        start.elapsed()
+                    })
+                })
+            });
+        }};
+    }
+    async_peer!("toro-sync", toro_sync::Mutex::new(0u64), lock);
+    async_peer!("tokio", tokio::sync::Mutex::new(0u64), lock);
+    async_peer!("async-lock", async_lock::Mutex::new(0u64), lock);
+    async_peer!(
+        "futures-intrusive",
+        futures_intrusive::sync::Mutex::new(0u64, true),
+        lock
+    );
+    let m = std::sync::Mutex::new(0u64);
+    g.bench_function("std (floor)", |b| {
+        b.iter(|| {
+            let mut guard = m.lock().unwrap();
+            *guard += 1;
+            black_box(&*guard);
+        })
+    });
+    let m = parking_lot::Mutex::new(0u64);
+    g.bench_function("parking_lot (floor)", |b| {
+        b.iter(|| {
+            let mut guard = m.lock();
+            *guard += 1;
+            black_box(&*guard);
+        })
+    });
+    g.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// (2) contended lock: 64 tasks, a yield every 64 iterations
+
+const TASKS: usize = 64;
+const PER_TASK: usize = 256;
+
+fn contended_lock(c: &mut Criterion) {
+    for kind in RUNTIMES {
+        let mut g = c.benchmark_group(format!("w02_contended_lock/{kind}"));
+        g.throughput(Throughput::Elements((TASKS * PER_TASK) as u64));
+        g.sample_size(20);
+        let rt = rt(kind);
+        macro_rules! peer {
+            ($name:literal, $new:expr, $lock:ident) => {{
+                g.bench_function($name, |b| {
+                    b.iter(|| {
+                        rt.block_on(async {
+                            let m = Arc::new($new);
+                            let tasks: Vec<_> = (0..TASKS)
+                                .map(|_| {
+                                    let m = m.clone();
+                                    tokio::spawn(async move {
+                                        for i in 0..PER_TASK {
+                                            *m.$lock().await += 1;
+                                            if i % 64 == 63 {
+                                                tokio::task::yield_now().await;
+                                            }
+                                        }
+                                    })
+                                })
+                                .collect();
+                            for t in tasks {
+                                t.await.unwrap();
+                            }
+                        })
+                    })
+                });
+            }};
+        }
+        peer!("toro-sync", toro_sync::Mutex::new(0u64), lock);
+        peer!("tokio", tokio::sync::Mutex::new(0u64), lock);
+        peer!("async-lock", async_lock::Mutex::new(0u64), lock);
+        peer!(
+            "futures-intrusive",
+            futures_intrusive::sync::Mutex::new(0u64, true),
+            lock
+        );
+        g.finish();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// (3) semaphore: 64 tasks, 8 permits
+
+fn semaphore(c: &mut Criterion) {
+    for kind in RUNTIMES {
+        let mut g = c.benchmark_group(format!("w03_semaphore_64x8/{kind}"));
+        g.throughput(Throughput::Elements((TASKS * PER_TASK) as u64));
+        g.sample_size(20);
+        let rt = rt(kind);
+        macro_rules! peer {
+            ($name:literal, $new:expr, |$s:ident| $acquire:expr) => {{
+                g.bench_function($name, |b| {
+                    b.iter(|| {
+                        rt.block_on(async {
+                            let sem = Arc::new($new);
+                            let tasks: Vec<_> = (0..TASKS)
+                                .map(|_| {
+                                    let $s = sem.clone();
+                                    tokio::spawn(async move {
+                                        for i in 0..PER_TASK {
+                                            let permit = $acquire;
+                                            if i % 8 == 7 {
+                                                tokio::task::yield_now().await;
+                                            }
+                                            drop(permit);
+                                        }
+                                    })
+                                })
+                                .collect();
+                            for t in tasks {
+                                t.await.unwrap();
+                            }
+                        })
+                    })
+                });
+            }};
+        }
+        peer!("toro-sync", toro_sync::Semaphore::new(8), |s| s
+            .acquire()
+            .await);
+        peer!("tokio", tokio::sync::Semaphore::new(8), |s| s
+            .acquire()
+            .await
+            .unwrap());
+        peer!("async-lock", async_lock::Semaphore::new(8), |s| s
+            .acquire()
+            .await);
+        peer!(
+            "futures-intrusive",
+            futures_intrusive::sync::Semaphore::new(true, 8),
+            |s| s.acquire(1).await
+        );
+        g.finish();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// (4)–(6) queues: producers → consumers
+
+const ITEMS: usize = 16_384;
+
+/// One queue under test: how to make it and how producers and consumers use it.
+macro_rules! channel_bench {
+    ($g:ident, $rt:ident, $name:literal, $producers:expr, $consumers:expr,
+     make: $make:expr, send: |$tx:ident, $v:ident| $send:expr, recv: |$rx:ident| $recv:expr) => {{
+        $g.bench_function($name, |b| {
+            b.iter(|| {
+                $rt.block_on(async {
+                    let (tx, rx) = $make;
+                    let per_producer = ITEMS / $producers;
+                    let mut tasks = Vec::new();
+                    for _ in 0..$producers {
+                        let $tx = tx.clone();
+                        tasks.push(tokio::spawn(async move {
+                            for $v in 0..per_producer {
+                                $send;
+                            }
+                        }));
+                    }
+                    let per_consumer = ITEMS / $consumers;
+                    for _ in 0..$consumers {
+                        let $rx = rx.clone();
+                        tasks.push(tokio::spawn(async move {
+                            let mut sum = 0usize;
+                            for _ in 0..per_consumer {
+                                sum += $recv;
+                            }
+                            black_box(sum);
+                        }));
+                    }
+                    drop((tx, rx));
+                    for t in tasks {
+                        t.await.unwrap();
+                    }
+                })
+            })
+        });
+    }};
+}
+
+fn queues(c: &mut Criterion) {
+    for (group, cap, producers, consumers) in [
+        ("w04_bounded128_1to1", Some(128), 1, 1),
+        ("w05_bounded128_4to4", Some(128), 4, 4),
+        ("w06_unbounded_1to1", None, 1, 1),
+    ] {
+        for kind in RUNTIMES {
+            let mut g = c.benchmark_group(format!("{group}/{kind}"));
+            g.throughput(Throughput::Elements(ITEMS as u64));
+            g.sample_size(20);
+            let rt = rt(kind);
+            channel_bench!(g, rt, "toro-sync", producers, consumers,
+                make: {
+                    let q = Arc::new(match cap {
+                        Some(n) => toro_sync::Queue::bounded(n),
+                        None => toro_sync::Queue::unbounded(),
+                    });
+                    (q.clone(), q)
+                },
+                send: |q, v| q.put(v).await.unwrap(),
+                recv: |q| q.get().await.unwrap());
+            channel_bench!(g, rt, "flume", producers, consumers,
+                make: match cap { Some(n) => flume::bounded(n), None => flume::unbounded() },
+                send: |tx, v| tx.send_async(v).await.unwrap(),
+                recv: |rx| rx.recv_async().await.unwrap());
+            channel_bench!(g, rt, "kanal", producers, consumers,
+                make: {
+                    let (tx, rx) = match cap { Some(n) => kanal::bounded_async(n), None => kanal::unbounded_async() };
+                    (tx, rx)
+                },
+                send: |tx, v| tx.send(v).await.unwrap(),
+                recv: |rx| rx.recv().await.unwrap());
+            channel_bench!(g, rt, "async-channel", producers, consumers,
+                make: match cap { Some(n) => async_channel::bounded(n), None => async_channel::unbounded() },
+                send: |tx, v| tx.send(v).await.unwrap(),
+                recv: |rx| rx.recv().await.unwrap());
+            if consumers == 1 {
+                // tokio's mpsc has one receiver.
+                g.bench_function("tokio", |b| {
+                    b.iter(|| {
+                        rt.block_on(async {
+                            let per_producer = ITEMS / producers;
+                            let mut tasks = Vec::new();
+                            match cap {
+                                Some(n) => {
+                                    let (tx, mut rx) = tokio::sync::mpsc::channel(n);
+                                    for _ in 0..producers {
+                                        let tx = tx.clone();
+                                        tasks.push(tokio::spawn(async move {
+                                            for v in 0..per_producer {
+                                                tx.send(v).await.unwrap();
+                                            }
+                                        }));
+                                    }
+                                    drop(tx);
+                                    let mut sum = 0usize;
+                                    while let Some(v) = rx.recv().await {
+                                        sum += v;
+                                    }
+                                    black_box(sum);
+                                }
+                                None => {
+                                    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+                                    for _ in 0..producers {
+                                        let tx = tx.clone();
+                                        tasks.push(tokio::spawn(async move {
+                                            for v in 0..per_producer {
+                                                tx.send(v).unwrap();
+                                            }
+                                        }));
+                                    }
+                                    drop(tx);
+                                    let mut sum = 0usize;
+                                    while let Some(v) = rx.recv().await {
+                                        sum += v;
+                                    }
+                                    black_box(sum);
+                                }
+                            }
+                            for t in tasks {
+                                t.await.unwrap();
+                            }
+                        })
+                    })
+                });
+            }
+            g.finish();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// (7) ping-pong between two tasks
+
+const ROUNDS: usize = 4_096;
+
+fn ping_pong(c: &mut Criterion) {
+    for kind in RUNTIMES {
+        let mut g = c.benchmark_group(format!("w07_ping_pong/{kind}"));
+        g.throughput(Throughput::Elements(ROUNDS as u64));
+        g.sample_size(20);
+        let rt = rt(kind);
+        macro_rules! pair {
+            ($name:literal, $new:expr, |$x:ident| signal: $signal:expr, wait: $wait:expr) => {{
+                g.bench_function($name, |b| {
+                    b.iter(|| {
+                        rt.block_on(async {
+                            let ping = Arc::new($new);
+                            let pong = Arc::new($new);
+                            let (ping2, pong2) = (ping.clone(), pong.clone());
+                            let other = tokio::spawn(async move {
+                                for _ in 0..ROUNDS {
+                                    {
+                                        let $x = &ping2;
+                                        $wait;
+                                    }
+                                    let $x = &pong2;
+                                    $signal;
+                                }
+                            });
+                            for _ in 0..ROUNDS {
+                                {
+                                    let $x = &ping;
+                                    $signal;
+                                }
+                                let $x = &pong;
+                                $wait;
+                            }
+                            other.await.unwrap();
+                        })
+                    })
+                });
+            }};
+        }
+        pair!("toro-sync Semaphore", toro_sync::Semaphore::new(0),
+            |s| signal: s.release(), wait: s.acquire().await.forget());
+        pair!("tokio Notify", tokio::sync::Notify::new(),
+            |n| signal: n.notify_one(), wait: n.notified().await);
+        pair!("async-lock Semaphore", async_lock::Semaphore::new(0),
+            |s| signal: s.add_permits(1), wait: s.acquire().await.forget());
+        // Channel pairs: bounded(1) queues carrying the round number.
+        g.bench_function("toro-sync Queue", |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    let a = Arc::new(toro_sync::Queue::bounded(1));
+                    let z = Arc::new(toro_sync::Queue::bounded(1));
+                    let (a2, z2) = (a.clone(), z.clone());
+                    let other = tokio::spawn(async move {
+                        for _ in 0..ROUNDS {
+                            let v = a2.get().await.unwrap();
+                            z2.put(v).await.unwrap();
+                        }
+                    });
+                    for i in 0..ROUNDS {
+                        a.put(i).await.unwrap();
+                        black_box(z.get().await.unwrap());
+                    }
+                    other.await.unwrap();
+                })
+            })
+        });
+        g.bench_function("flume", |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    let (atx, arx) = flume::bounded(1);
+                    let (ztx, zrx) = flume::bounded(1);
+                    let other = tokio::spawn(async move {
+                        for _ in 0..ROUNDS {
+                            let v = arx.recv_async().await.unwrap();
+                            ztx.send_async(v).await.unwrap();
+                        }
+                    });
+                    for i in 0..ROUNDS {
+                        atx.send_async(i).await.unwrap();
+                        black_box(zrx.recv_async().await.unwrap());
+                    }
+                    other.await.unwrap();
+                })
+            })
+        });
+        g.finish();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// (8) waking 1,000 waiters at once
+
+const CROWD: usize = 1_000;
+
+fn wake_crowd(c: &mut Criterion) {
+    for kind in RUNTIMES {
+        let mut g = c.benchmark_group(format!("w08_wake_1000/{kind}"));
+        g.throughput(Throughput::Elements(CROWD as u64));
+        g.sample_size(20);
+        let rt = rt(kind);
+        g.bench_function("toro-sync Event::set", |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(async {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        let e = Arc::new(toro_sync::Event::new());
+                        let tasks: Vec<_> = (0..CROWD)
+                            .map(|_| {
+                                let e = e.clone();
+                                tokio::spawn(async move { e.wait().await })
+                            })
+                            .collect();
+                        while e.waiters() < CROWD {
+                            tokio::task::yield_now().await;
+                        }
+                        let start = Instant::now();
+                        e.set();
+                        for t in tasks {
+                            t.await.unwrap();
+                        }
+                        total += start.elapsed();
+                    }
+                    total
+                })
+            })
+        });
+        g.bench_function("tokio Notify::notify_waiters", |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(async {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        let n = Arc::new(tokio::sync::Notify::new());
+                        let ready = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+                        let tasks: Vec<_> = (0..CROWD)
+                            .map(|_| {
+                                let (n, ready) = (n.clone(), ready.clone());
+                                tokio::spawn(async move {
+                                    let notified = n.notified();
+                                    tokio::pin!(notified);
+                                    notified.as_mut().enable();
+                                    ready.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                                    notified.await
+                                })
+                            })
+                            .collect();
+                        while ready.load(std::sync::atomic::Ordering::SeqCst) < CROWD {
+                            tokio::task::yield_now().await;
+                        }
+                        let start = Instant::now();
+                        n.notify_waiters();
+                        for t in tasks {
+                            t.await.unwrap();
+                        }
+                        total += start.elapsed();
+                    }
+                    total
+                })
+            })
+        });
+        g.finish();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// (10) toro-only: priority and LIFO throughput, join/task_done, deadline overhead
+
+fn toro_only(c: &mut Criterion) {
+    let rt = rt("ct");
+    let mut g = c.benchmark_group("w10_toro_only/ct");
+    g.throughput(Throughput::Elements(ITEMS as u64));
+    g.sample_size(20);
+    macro_rules! fill_drain {
+        ($name:literal, $q:expr, |$x:ident| $after_get:expr) => {{
+            g.bench_function($name, |b| {
+                b.iter(|| {
+                    rt.block_on(async {
+                        let q = $q;
+                        for i in 0..ITEMS {
+                            q.put((i * 7919) % ITEMS).await.unwrap();
+                        }
+                        for _ in 0..ITEMS {
+                            let $x = &q;
+                            black_box(q.get().await.unwrap());
+                            #[allow(clippy::no_effect, clippy::unused_unit)]
+                            {
+                                $after_get;
+                            }
+                        }
+                    })
+                })
+            });
+        }};
+    }
+    fill_drain!("Queue put+get", toro_sync::Queue::unbounded(), |_q| ());
+    fill_drain!(
+        "LifoQueue put+get",
+        toro_sync::LifoQueue::unbounded(),
+        |_q| ()
+    );
+    fill_drain!(
+        "PriorityQueue put+get",
+        toro_sync::PriorityQueue::unbounded(),
+        |_q| ()
+    );
+    fill_drain!(
+        "Queue put+get+task_done",
+        toro_sync::Queue::unbounded(),
+        |q| q.task_done().unwrap()
+    );
+    g.finish();
+
+    let mut g = c.benchmark_group("w10_deadline_overhead/ct");
+    g.throughput(Throughput::Elements(1));
+    let m = toro_sync::Mutex::new(0u64);
+    g.bench_function("lock (no deadline)", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    *m.lock().await += 1;
+                }
+                start.elapsed()
+            })
+        })
+    });
+    g.bench_function("lock with far deadline", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    *m.lock().deadline(Duration::from_secs(60)).await.unwrap() += 1;
+                }
+                start.elapsed()
+            })
+        })
+    });
+    g.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_millis(1500))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = uncontended_lock, contended_lock, semaphore, queues, ping_pong, wake_crowd, toro_only
+}
+criterion_main!(benches);
