@@ -115,6 +115,7 @@ impl<O: Op> Waiter<O> {
     }
 
     /// Polls; with `cx == None` (only before the first poll) tries once without registering.
+    #[inline]
     pub(crate) fn poll_wait(&mut self, cx: Option<&mut Context<'_>>) -> Poll<O::Output> {
         match self.state {
             State::Init => self.poll_first(cx),
@@ -135,6 +136,7 @@ impl<O: Op> Waiter<O> {
         self.poll_locked(cx)
     }
 
+    #[inline(never)]
     fn poll_locked(&mut self, cx: Option<&mut Context<'_>>) -> Poll<O::Output> {
         // The waker is cloned outside the lock (a waker's clone may call back into this
         // primitive): up front when a wait is likely, else only once the first try failed.
@@ -168,6 +170,7 @@ impl<O: Op> Waiter<O> {
         }
     }
 
+    #[inline(never)]
     fn poll_registered(&mut self, key: Key, cx: &mut Context<'_>) -> Poll<O::Output> {
         let polled = O::list(&mut self.op.lock()).poll(key, cx.waker());
         let grant = match polled {
@@ -213,6 +216,7 @@ impl<O: Op> Waiter<O> {
     }
 
     /// Leaves the line as a drop does: anything granted passes on.
+    #[inline(never)]
     pub(crate) fn cancel(&mut self) {
         // A withdrawn request (a queued item) is dropped here, outside the lock.
         drop(self.leave(false));
@@ -237,8 +241,11 @@ enum Left<O: Op> {
 }
 
 impl<O: Op> Drop for Waiter<O> {
+    #[inline]
     fn drop(&mut self) {
-        self.cancel();
+        if let State::Waiting(_) = self.state {
+            self.cancel();
+        }
     }
 }
 

@@ -1,0 +1,145 @@
+//! One workload run once, for `valgrind --tool=callgrind` (instruction counts are stable on a
+//! shared machine): `cargo build -p toro-sync-bench --release --example profile`, then
+//! `valgrind --tool=callgrind target/release/examples/profile sem|lock|queue [peer]`.
+
+use std::sync::Arc;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let workload = args.first().map(String::as_str).unwrap_or("sem");
+    let peer = args.get(1).map(String::as_str).unwrap_or("toro");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        match (workload, peer) {
+            ("sem", "toro") => {
+                let s = Arc::new(toro_sync::Semaphore::new(8));
+                run(64, 256, move |i| {
+                    let s = s.clone();
+                    async move {
+                        let p = s.acquire().await;
+                        if i % 8 == 7 {
+                            tokio::task::yield_now().await;
+                        }
+                        drop(p);
+                    }
+                })
+                .await
+            }
+            ("sem", "tokio") => {
+                let s = Arc::new(tokio::sync::Semaphore::new(8));
+                run(64, 256, move |i| {
+                    let s = s.clone();
+                    async move {
+                        let p = s.acquire().await.unwrap();
+                        if i % 8 == 7 {
+                            tokio::task::yield_now().await;
+                        }
+                        drop(p);
+                    }
+                })
+                .await
+            }
+            ("lock", "toro") => {
+                let m = Arc::new(toro_sync::Mutex::new(0u64));
+                run(64, 256, move |i| {
+                    let m = m.clone();
+                    async move {
+                        *m.lock().await += 1;
+                        if i % 64 == 63 {
+                            tokio::task::yield_now().await;
+                        }
+                    }
+                })
+                .await
+            }
+            ("queue", "toro") => {
+                let q = Arc::new(toro_sync::Queue::bounded(128));
+                let q2 = q.clone();
+                let p = tokio::spawn(async move {
+                    for i in 0..16384usize {
+                        q2.put(i).await.unwrap();
+                    }
+                });
+                let mut sum = 0;
+                for _ in 0..16384 {
+                    sum += q.get().await.unwrap();
+                }
+                p.await.unwrap();
+                assert!(sum > 0);
+            }
+            ("queue", "flume") => {
+                let (tx, rx) = flume::bounded(128);
+                let p = tokio::spawn(async move {
+                    for i in 0..16384usize {
+                        tx.send_async(i).await.unwrap();
+                    }
+                });
+                let mut sum = 0;
+                for _ in 0..16384 {
+                    sum += rx.recv_async().await.unwrap();
+                }
+                p.await.unwrap();
+                assert!(sum > 0);
+            }
+            ("queue", "kanal") => {
+                let (tx, rx) = kanal::bounded_async(128);
+                let p = tokio::spawn(async move {
+                    for i in 0..16384usize {
+                        tx.send(i).await.unwrap();
+                    }
+                });
+                let mut sum = 0;
+                for _ in 0..16384 {
+                    sum += rx.recv().await.unwrap();
+                }
+                p.await.unwrap();
+                assert!(sum > 0);
+            }
+            ("ulock", "toro") => {
+                let m = toro_sync::Mutex::new(0u64);
+                for _ in 0..1_000_000 {
+                    *m.lock().await += 1;
+                }
+                assert_eq!(*m.lock().await, 1_000_000);
+            }
+            ("ulock", "async-lock") => {
+                let m = async_lock::Mutex::new(0u64);
+                for _ in 0..1_000_000 {
+                    *m.lock().await += 1;
+                }
+                assert_eq!(*m.lock().await, 1_000_000);
+            }
+            ("ulock", "std") => {
+                let m = std::sync::Mutex::new(0u64);
+                for _ in 0..1_000_000 {
+                    *std::hint::black_box(&m).lock().unwrap() += 1;
+                }
+                assert_eq!(*m.lock().unwrap(), 1_000_000);
+            }
+            other => panic!("unknown workload {other:?}"),
+        }
+    });
+}
+
+/// `tasks` tasks, each running `op(i)` for i in 0..per_task.
+async fn run<F, Fut>(tasks: usize, per_task: usize, op: F)
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let handles: Vec<_> = (0..tasks)
+        .map(|_| {
+            let op = op.clone();
+            tokio::spawn(async move {
+                for i in 0..per_task {
+                    op(i).await;
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.await.unwrap();
+    }
+}
