@@ -20,6 +20,12 @@
 //! | `RWLock(max_readers)`, `acquire_read/write` | [`RwLock::with_max_readers`], [`read()`](RwLock::read) / [`write()`](RwLock::write) |
 //! | `AsyncResult`: `set`, `get`, `get_nowait` → `NotReady` | [`AsyncResult`]: [`set`](AsyncResult::set), [`get`](AsyncResult::get), [`try_get()`](AsyncResult::try_get) → `Err(NotReady)` |
 //! | (asyncio's `Barrier`) | [`Barrier`] |
+//! | `Queue(maxsize=0)` / `Queue(n)` | [`Queue::unbounded()`](Queue::unbounded) / [`Queue::bounded(n)`](Queue::bounded) |
+//! | `LifoQueue`, `PriorityQueue` | [`LifoQueue`], [`PriorityQueue`] (lowest first, FIFO among equals) |
+//! | `put_nowait` / `get_nowait` → `Full` / `Empty` | [`try_put`](Queue::try_put) / [`try_get`](Queue::try_get) → [`PutError::Full`] / [`GetError::Empty`] |
+//! | `JoinableQueue.task_done()` / `join()` | [`task_done()`](Queue::task_done) / [`join()`](Queue::join) on every queue ([`JoinableQueue`] = [`Queue`]) |
+//! | (asyncio 3.13's `shutdown()`) | [`close()`](Queue::close) |
+//! | (`async for item in q`) | [`stream()`](Queue::stream) (a `futures_core::Stream`), and [`sink()`](Queue::sink) |
 //!
 //! # Waiting
 //!
@@ -49,17 +55,18 @@
 //! Each type documents these; the tests check them.
 //!
 //! 1. **FIFO hand-off.** Waiters are served in the order of their first poll. A freed
-//!    resource (a permit, the lock, a notification) is handed straight to the oldest live
-//!    waiter; a newcomer cannot barge past a queued waiter.
+//!    resource (a permit, the lock, read/write access, a queue item or slot, a notification) is
+//!    handed straight to the oldest live waiter; a newcomer cannot barge past a queued waiter.
 //! 2. **Cancel safety.** Dropping a waiting future, or its deadline passing, loses only its
-//!    place in line: what was already handed to it passes on. A deadline and a hand-off racing
-//!    each other resolve to exactly one outcome.
+//!    place in line: what was already handed to it passes on — an item goes back to the front
+//!    of the queue. A `put` that times out returns its item in the error. A deadline and a
+//!    hand-off racing each other resolve to exactly one outcome.
 //! 3. **No leaks.** A dropped or timed-out waiter is unregistered at once; `waiters()` counts
 //!    only live ones.
 //! 4. **No lost and no spurious wake-ups.** Wakers are called after the internal lock is
 //!    released; [`Condition::wait`] never returns without a notification.
-//! 5. **Memory ordering.** Everything before a release/set/notify happens-before what follows
-//!    the matching acquire/wait.
+//! 5. **Memory ordering.** Everything before a release/set/notify/put happens-before what
+//!    follows the matching acquire/wait/get.
 //! 6. **Registration.** A wait registers on its first poll. [`Event::set`] and
 //!    [`Condition::notify_all`] also complete wait futures created before the call but not yet
 //!    polled.

@@ -324,6 +324,12 @@ macro_rules! wait_future {
             /// output is the timeout (`Err(Timeout)`, or the queue operation's `Timeout`
             /// variant); a deadline already passed tries once without waiting. See
             /// [`Deadline`](crate::Deadline).
+            ///
+            /// # Panics
+            ///
+            /// Awaiting it with a deadline still ahead panics inside a tokio runtime built
+            /// without its time driver, and outside tokio when the `async-io` feature is off
+            /// (`.block()` needs neither).
             pub fn deadline(
                 self,
                 deadline: impl Into<$crate::Deadline>,
@@ -333,6 +339,19 @@ macro_rules! wait_future {
 
             /// Completes this wait on the calling thread, parking it until then. Needs no
             /// runtime. Not for use inside async code: it blocks the executor's thread.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// use std::sync::Arc;
+            /// use toro_sync::Semaphore;
+            ///
+            /// let sem = Arc::new(Semaphore::new(0));
+            /// let s = sem.clone();
+            /// let t = std::thread::spawn(move || s.acquire().block().forget());
+            /// sem.release();
+            /// t.join().unwrap();
+            /// ```
             pub fn block(self) -> $out {
                 $crate::block::block_on(self)
             }

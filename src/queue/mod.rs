@@ -180,8 +180,14 @@ impl<T, O: Order<T>> QueueState<T, O> {
     /// A get without waiting. `None`: it must wait.
     pub(crate) fn take(&mut self, wakes: &mut WakeList) -> Option<Result<T, GetError>> {
         // toro's rule: a get on a full queue first moves the oldest putter's item in, then
-        // takes by the queue's order (so LIFO and priority may return that very item).
-        if !self.putters.is_empty() && self.items.len() + self.reserved <= self.capacity {
+        // takes by the queue's order (so LIFO and priority may return that very item). Only if
+        // the get will take an item (else it frees no slot) and the queue is then within its
+        // capacity again.
+        let frees_a_slot = self.items.len() > 0;
+        if frees_a_slot
+            && !self.putters.is_empty()
+            && self.items.len() + self.reserved <= self.capacity
+        {
             self.admit_putter(wakes);
         }
         match self.items.pop() {
