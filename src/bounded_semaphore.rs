@@ -284,30 +284,6 @@ impl fmt::Debug for BoundedSemaphore {
     }
 }
 
-impl<'a> PermitHandle for &'a BoundedSemaphore {
-    type Permit = BoundedSemaphorePermit<'a>;
-
-    fn permits(&self) -> &Permits {
-        &self.permits
-    }
-
-    fn into_permit(self, n: usize) -> BoundedSemaphorePermit<'a> {
-        BoundedSemaphorePermit { sem: self, n }
-    }
-}
-
-impl PermitHandle for Arc<BoundedSemaphore> {
-    type Permit = OwnedBoundedSemaphorePermit;
-
-    fn permits(&self) -> &Permits {
-        &self.permits
-    }
-
-    fn into_permit(self, n: usize) -> OwnedBoundedSemaphorePermit {
-        OwnedBoundedSemaphorePermit { sem: self, n }
-    }
-}
-
 wait_future! {
     /// The future of [`BoundedSemaphore::acquire`] and [`BoundedSemaphore::acquire_many`].
     BoundedAcquire ['a] ['a] = Waiter<AcquireOp<&'a BoundedSemaphore>>
@@ -321,12 +297,10 @@ wait_future! {
         => OwnedBoundedSemaphorePermit, Result<OwnedBoundedSemaphorePermit, Timeout>;
 }
 
-crate::semaphore::permit_type! {
+crate::semaphore::permit_types! {
+    BoundedSemaphore;
     /// Permits from a [`BoundedSemaphore`], returned when dropped (never past the bound).
-    BoundedSemaphorePermit ['a] = &'a BoundedSemaphore;
-}
-
-crate::semaphore::permit_type! {
+    BoundedSemaphorePermit;
     /// Permits from a [`BoundedSemaphore`] held through an `Arc`, returned when dropped.
-    OwnedBoundedSemaphorePermit [] = Arc<BoundedSemaphore>;
+    OwnedBoundedSemaphorePermit;
 }

@@ -281,30 +281,6 @@ impl fmt::Debug for Semaphore {
     }
 }
 
-impl<'a> PermitHandle for &'a Semaphore {
-    type Permit = SemaphorePermit<'a>;
-
-    fn permits(&self) -> &Permits {
-        &self.permits
-    }
-
-    fn into_permit(self, n: usize) -> SemaphorePermit<'a> {
-        SemaphorePermit { sem: self, n }
-    }
-}
-
-impl PermitHandle for Arc<Semaphore> {
-    type Permit = OwnedSemaphorePermit;
-
-    fn permits(&self) -> &Permits {
-        &self.permits
-    }
-
-    fn into_permit(self, n: usize) -> OwnedSemaphorePermit {
-        OwnedSemaphorePermit { sem: self, n }
-    }
-}
-
 wait_future! {
     /// The future of [`Semaphore::acquire`] and [`Semaphore::acquire_many`].
     Acquire ['a] ['a] = Waiter<AcquireOp<&'a Semaphore>>
@@ -322,9 +298,42 @@ wait_future! {
     WaitUnlocked ['a] ['a] = Waiter<WaitUnlockedOp<'a>> => (), Result<(), Timeout>;
 }
 
-/// Declares a permit type: a count of permits held through a handle, returned on drop.
-macro_rules! permit_type {
-    ($(#[$meta:meta])* $name:ident [$($lt:lifetime)?] = $handle:ty;) => {
+/// Declares a semaphore's two permit types (borrowed and owned), returned on drop, and the
+/// handles through which the permit core makes them.
+macro_rules! permit_types {
+    (
+        $sem:ident;
+        $(#[$meta:meta])* $name:ident;
+        $(#[$owned_meta:meta])* $owned:ident;
+    ) => {
+        impl<'a> $crate::permits::PermitHandle for &'a $sem {
+            type Permit = $name<'a>;
+
+            fn permits(&self) -> &$crate::permits::Permits {
+                &self.permits
+            }
+
+            fn into_permit(self, n: usize) -> $name<'a> {
+                $name { sem: self, n }
+            }
+        }
+
+        impl $crate::permits::PermitHandle for $crate::sync::Arc<$sem> {
+            type Permit = $owned;
+
+            fn permits(&self) -> &$crate::permits::Permits {
+                &self.permits
+            }
+
+            fn into_permit(self, n: usize) -> $owned {
+                $owned { sem: self, n }
+            }
+        }
+
+        $crate::semaphore::permit_types!(@one $(#[$meta])* $name ['a] = &'a $sem);
+        $crate::semaphore::permit_types!(@one $(#[$owned_meta])* $owned [] = $crate::sync::Arc<$sem>);
+    };
+    (@one $(#[$meta:meta])* $name:ident [$($lt:lifetime)?] = $handle:ty) => {
         $(#[$meta])*
         #[must_use = "the permits are returned as soon as the permit is dropped"]
         pub struct $name<$($lt)?> {
@@ -360,14 +369,12 @@ macro_rules! permit_type {
     };
 }
 
-pub(crate) use permit_type;
+pub(crate) use permit_types;
 
-permit_type! {
+permit_types! {
+    Semaphore;
     /// Permits from a [`Semaphore`], returned when dropped.
-    SemaphorePermit ['a] = &'a Semaphore;
-}
-
-permit_type! {
+    SemaphorePermit;
     /// Permits from a [`Semaphore`] held through an `Arc`, returned when dropped.
-    OwnedSemaphorePermit [] = Arc<Semaphore>;
+    OwnedSemaphorePermit;
 }

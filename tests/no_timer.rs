@@ -32,10 +32,16 @@ fn waits_without_deadline_on_a_plain_executor() {
 fn block_with_deadline_needs_no_timer() {
     let m = Mutex::new(());
     let g = m.lock().block();
-    assert_eq!(m.lock().deadline(Duration::from_millis(5)).block().err(), Some(Timeout));
+    assert_eq!(
+        m.lock().deadline(Duration::from_millis(5)).block().err(),
+        Some(Timeout)
+    );
     drop(g);
     let c = Condition::new();
-    assert_eq!(c.wait().deadline(Duration::from_millis(5)).block(), Err(Timeout));
+    assert_eq!(
+        c.wait().deadline(Duration::from_millis(5)).block(),
+        Err(Timeout)
+    );
 }
 
 #[test]
