@@ -1,0 +1,83 @@
+#![cfg(loom)]
+//! `Event`: `set` versus registration, `set(); clear()` versus a waiting thread (adversarial
+//! scenarios #21, #37).
+
+mod support;
+
+use loom::future::block_on;
+use loom::sync::Arc;
+use loom::thread;
+use support::{Probe, leak, try_once};
+use toro_sync::Event;
+
+/// No lost wake-up: a wait created and polled on one thread while `set` runs on another
+/// completes (a lost one is a loom deadlock), whether it registered before the set or saw the
+/// flag on its first poll. A registered waiter R is released too.
+#[test]
+fn set_vs_register_no_lost_wakeup() {
+    loom::model(|| {
+        let event = Arc::new(Event::new());
+        let setter = {
+            let event = event.clone();
+            thread::spawn(move || event.set())
+        };
+        block_on(event.wait());
+        setter.join().unwrap();
+        assert!(event.is_set());
+        assert_eq!(event.waiters(), 0);
+    });
+}
+
+/// `set(); clear()` on one thread releases every wait created before the `set`: W1 registered
+/// before, W2 created before but polled (through `block_on`) concurrently with the set and the
+/// clear — even if its first poll comes after the clear. A wait created after the clear
+/// returned is pending.
+#[test]
+fn set_clear_vs_waiting_thread_releases_earlier_waits() {
+    loom::model(|| {
+        let event = leak(Event::new());
+        let p1 = Probe::new();
+        let mut w1 = event.wait();
+        p1.pending(&mut w1);
+        let mut w2 = event.wait();
+
+        let toggler = thread::spawn(move || {
+            event.set();
+            event.clear();
+        });
+        block_on(&mut w2);
+        toggler.join().unwrap();
+
+        assert_eq!(p1.wakes(), 1);
+        p1.ready(&mut w1);
+        assert!(!event.is_set());
+        assert_eq!(event.waiters(), 0);
+        let mut later = event.wait();
+        assert!(
+            try_once(&mut later).is_pending(),
+            "a wait after clear() completed"
+        );
+        assert_eq!(event.waiters(), 0);
+    });
+}
+
+/// A registered waiter whose drop races `set`: nothing is lost for the other waiter (it waits
+/// through `block_on`), and nothing stays registered.
+#[test]
+fn set_vs_drop_of_registered_waiter() {
+    loom::model(|| {
+        let event = leak(Event::new());
+        let (pa, pb) = (Probe::new(), Probe::new());
+        let (mut a, mut b) = (event.wait(), event.wait());
+        pa.pending(&mut a);
+        pb.pending(&mut b);
+
+        let setter = thread::spawn(move || event.set());
+        let dropper = thread::spawn(move || drop(a));
+        block_on(&mut b);
+        setter.join().unwrap();
+        dropper.join().unwrap();
+        assert!(pa.wakes() <= 1);
+        assert_eq!(event.waiters(), 0);
+    });
+}

@@ -1,0 +1,404 @@
+#![cfg(loom)]
+//! Queues: an item handed to a getter that is dropped, a putter's deadline racing the get that
+//! admits it, `close` racing waiting getters and putters (adversarial scenarios #25, #26, #27).
+
+mod support;
+
+use std::task::Poll;
+
+use loom::future::block_on;
+use loom::thread;
+use support::{Probe, leak};
+use toro_sync::futures::Waitable;
+use toro_sync::{GetError, LifoQueue, PriorityQueue, PutError, Queue};
+
+/// #25: getters G1 then G2 wait; a put races the drop of G1. Whether G1 is dropped while
+/// waiting or after the item was handed to it, G2 gets the item (through `block_on`: a lost item
+/// is a deadlock), exactly once: the queue is empty afterwards.
+#[test]
+fn put_vs_drop_of_getter_forwards_to_next_getter() {
+    loom::model(|| {
+        let queue = leak(Queue::<usize>::unbounded());
+        let (p1, p2) = (Probe::new(), Probe::new());
+        let (mut g1, mut g2) = (queue.get(), queue.get());
+        p1.pending(&mut g1);
+        p2.pending(&mut g2);
+        assert_eq!(queue.waiters(), 2);
+
+        let putter = thread::spawn(move || queue.try_put(1).is_ok());
+        let dropper = thread::spawn(move || drop(g1));
+        let got = block_on(&mut g2);
+        assert!(putter.join().unwrap());
+        dropper.join().unwrap();
+
+        assert_eq!(got, Ok(1));
+        assert_eq!(queue.len(), 0, "the item was duplicated");
+        assert_eq!(queue.try_get(), Err(GetError::Empty));
+        assert_eq!(queue.waiters(), 0);
+        assert_eq!(queue.unfinished_tasks(), 1);
+    });
+}
+
+/// #25, no second getter: two puts race the drop of the only getter G1. An item handed to G1
+/// goes back to the front, so the queue then yields 1 before 2; nothing lost or duplicated.
+#[test]
+fn puts_vs_drop_of_only_getter_returns_item_to_front() {
+    loom::model(|| {
+        let queue = leak(Queue::<usize>::unbounded());
+        let p1 = Probe::new();
+        let mut g1 = queue.get();
+        p1.pending(&mut g1);
+
+        let putter = thread::spawn(move || {
+            queue.try_put(1).unwrap();
+            queue.try_put(2).unwrap();
+        });
+        let dropper = thread::spawn(move || drop(g1));
+        putter.join().unwrap();
+        dropper.join().unwrap();
+
+        assert_eq!(queue.len(), 2);
+        assert_eq!(queue.try_get(), Ok(1), "the returned item is not first");
+        assert_eq!(queue.try_get(), Ok(2));
+        assert_eq!(queue.try_get(), Err(GetError::Empty));
+        assert_eq!(queue.waiters(), 0);
+        assert_eq!(queue.unfinished_tasks(), 2);
+    });
+}
+
+/// An item ordered by `key` only, so equal items can be told apart by `tag`.
+#[derive(Debug, PartialEq, Eq)]
+struct Keyed {
+    key: u8,
+    tag: char,
+}
+
+impl PartialOrd for Keyed {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Keyed {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key.cmp(&other.key)
+    }
+}
+
+/// #25 for the other orders: puts of two items race the drop of the only getter. An item handed
+/// to the getter goes back to where the next get takes it first: for LIFO that is the top; for
+/// priority its original place, FIFO among equals (always `a` then `b`, whichever way the race
+/// went). Nothing is lost or duplicated.
+#[test]
+fn lifo_and_priority_getter_drop_vs_puts_restore_place() {
+    loom::model(|| {
+        let lifo = leak(LifoQueue::<usize>::unbounded());
+        let prio = leak(PriorityQueue::<Keyed>::unbounded());
+        let (pl, pp) = (Probe::new(), Probe::new());
+        let (mut gl, mut gp) = (lifo.get(), prio.get());
+        pl.pending(&mut gl);
+        pp.pending(&mut gp);
+
+        let putter = thread::spawn(move || {
+            lifo.try_put(1).unwrap();
+            prio.try_put(Keyed { key: 1, tag: 'a' }).unwrap();
+            lifo.try_put(2).unwrap();
+            prio.try_put(Keyed { key: 1, tag: 'b' }).unwrap();
+        });
+        let dropper = thread::spawn(move || {
+            drop(gl);
+            drop(gp);
+        });
+        putter.join().unwrap();
+        dropper.join().unwrap();
+
+        assert_eq!(lifo.len(), 2);
+        // Both orders happen: 1 given back on top of 2 (drop after the second put), or 2 put
+        // on top of 1 (drop before it, whether 1 had been handed over or not).
+        let lifo_drain = (lifo.try_get(), lifo.try_get());
+        assert!(
+            matches!(lifo_drain, (Ok(1), Ok(2)) | (Ok(2), Ok(1))),
+            "LIFO lost or duplicated an item: {lifo_drain:?}"
+        );
+        assert!(pl.wakes() <= 1);
+        assert_eq!(prio.len(), 2);
+        let first = prio.try_get().expect("an item").tag;
+        let second = prio.try_get().expect("an item").tag;
+        assert_eq!(
+            (first, second),
+            ('a', 'b'),
+            "FIFO among equal priorities broken"
+        );
+        assert_eq!(lifo.waiters() + prio.waiters(), 0);
+        assert_eq!(lifo.try_get(), Err(GetError::Empty));
+    });
+}
+
+/// #26: `bounded(1)` holding 0; putters P(1) then P2(2) wait. A get (which admits the oldest
+/// putter) races P's deadline. Exactly one of: P admitted (`Ok`), the queue holds 1 and P2 still
+/// waits; or P timed out with its item back (`Timeout(1)`), and the get admitted P2 instead, so
+/// the queue holds 2. Never delivered and returned, never a free slot with P2 waiting.
+#[test]
+fn get_vs_expire_of_putter_on_bounded() {
+    loom::model(|| {
+        let queue = leak(Queue::<usize>::bounded(1));
+        queue.try_put(0).unwrap();
+        let (pp, p2) = (Probe::new(), Probe::new());
+        let mut p = queue.put(1);
+        let mut q2 = queue.put(2);
+        pp.pending(&mut p);
+        p2.pending(&mut q2);
+        assert_eq!(queue.waiters(), 2);
+
+        let getter = thread::spawn(move || queue.try_get());
+        let timer = thread::spawn(move || p.expire());
+        assert_eq!(getter.join().unwrap(), Ok(0));
+        let p_out = timer.join().unwrap();
+
+        let q2_out = p2.poll(&mut q2);
+        match p_out {
+            Ok(()) => {
+                assert!(q2_out.is_pending(), "both putters admitted into one slot");
+                assert_eq!(queue.len(), 1);
+                assert_eq!(queue.waiters(), 1);
+                assert_eq!(queue.try_get(), Ok(1));
+                // The get admitted P2.
+                assert_eq!(p2.wakes(), 1);
+                assert_eq!(p2.poll(&mut q2), Poll::Ready(Ok(())));
+                assert_eq!(queue.try_get(), Ok(2));
+            }
+            Err(PutError::Timeout(item)) => {
+                assert_eq!(item, 1, "the timeout returned another item");
+                assert_eq!(
+                    q2_out,
+                    Poll::Ready(Ok(())),
+                    "a free slot and P2 still waiting"
+                );
+                assert_eq!(queue.len(), 1);
+                assert_eq!(queue.try_get(), Ok(2), "a timed-out put delivered its item");
+            }
+            Err(other) => panic!("unexpected put outcome {other:?}"),
+        }
+        assert_eq!(queue.try_get(), Err(GetError::Empty));
+        assert_eq!(queue.waiters(), 0);
+    });
+}
+
+/// `close` racing a get on a full `bounded(1)` with a waiting putter P (through `block_on`).
+/// Either the get admitted P first (P `Ok`, its item stays to be drained) or the close reached
+/// P first (`Closed(1)`, item back). The get always takes 0; the item is never both returned
+/// and queued; after draining, gets fail with `Closed`.
+#[test]
+fn close_vs_get_with_waiting_putter() {
+    loom::model(|| {
+        let queue = leak(Queue::<usize>::bounded(1));
+        queue.try_put(0).unwrap();
+        let pp = Probe::new();
+        let mut p = queue.put(1);
+        pp.pending(&mut p);
+
+        let closer = thread::spawn(move || queue.close());
+        let getter = thread::spawn(move || queue.try_get());
+        let p_out = block_on(&mut p);
+        closer.join().unwrap();
+        assert_eq!(getter.join().unwrap(), Ok(0));
+
+        match p_out {
+            Ok(()) => assert_eq!(queue.try_get(), Ok(1)),
+            Err(PutError::Closed(item)) => assert_eq!(item, 1),
+            Err(other) => panic!("unexpected put outcome {other:?}"),
+        }
+        assert_eq!(queue.try_get(), Err(GetError::Closed));
+        assert_eq!(queue.waiters(), 0);
+        assert!(matches!(queue.try_put(9), Err(PutError::Closed(9))));
+    });
+}
+
+/// `close` racing a put on an empty queue with a waiting getter G (through `block_on`). The put
+/// succeeds exactly when G receives its item; if the close came first the put gets its item
+/// back and G gets `Closed`. Never a successful put with G closed (item lost).
+#[test]
+fn close_vs_put_with_waiting_getter() {
+    loom::model(|| {
+        let queue = leak(Queue::<usize>::bounded(1));
+        let pg = Probe::new();
+        let mut g = queue.get();
+        pg.pending(&mut g);
+
+        let closer = thread::spawn(move || queue.close());
+        let putter = thread::spawn(move || queue.try_put(5));
+        let g_out = block_on(&mut g);
+        closer.join().unwrap();
+        let put_out = putter.join().unwrap();
+
+        match put_out {
+            Ok(()) => assert_eq!(g_out, Ok(5), "a successful put's item was lost"),
+            Err(PutError::Closed(item)) => {
+                assert_eq!(item, 5);
+                assert_eq!(g_out, Err(GetError::Closed));
+            }
+            Err(other) => panic!("unexpected put outcome {other:?}"),
+        }
+        assert_eq!(queue.try_get(), Err(GetError::Closed));
+        assert_eq!(queue.waiters(), 0);
+    });
+}
+
+/// Capacity with reservations (`reserve()`, what a sink's `poll_ready` does): `bounded(1)` with
+/// its one slot reserved by permit S1 and a second reservation R2 waiting. A getter G then
+/// waits on the empty queue; its deadline fires as S1 puts. If S1's item reached G, R2's item
+/// is the only one stored. If G timed out first, it took nothing, so nothing made room for R2:
+/// from puts alone the queue never holds more than its capacity (only an item given back by a
+/// getter may exceed it, SPEC "Queue"). R2 puts whenever it is granted its slot.
+///
+/// Fails on the current code: `QueueState::take` admits the oldest putter whenever
+/// `items + reserved <= capacity`, also when the queue is empty and the get will take nothing;
+/// an admitted reservation then bumps `reserved` to 2 on `bounded(1)` while G registers. If G
+/// leaves (timeout or drop) before S1 puts, both S1 and R2 store their items: `len() == 2`.
+#[test]
+fn get_on_empty_queue_with_waiting_reservation_respects_capacity() {
+    loom::model(|| {
+        let queue = leak(Queue::<usize>::bounded(1));
+        let mut s1 = queue.reserve();
+        let Poll::Ready(Ok(s1)) = support::try_once(&mut s1) else {
+            panic!("the slot is free")
+        };
+        let (pr, pg) = (Probe::new(), Probe::new());
+        let mut r2 = queue.reserve();
+        pr.pending(&mut r2);
+        let mut g = queue.get();
+        assert!(pg.poll(&mut g).is_pending(), "the queue is empty");
+
+        let timer = thread::spawn(move || g.expire());
+        let filler = thread::spawn(move || s1.put(1));
+        let g_out = timer.join().unwrap();
+        assert!(filler.join().unwrap().is_ok());
+
+        match g_out {
+            Ok(item) => assert_eq!(item, 1),
+            Err(GetError::Timeout) => {}
+            Err(other) => panic!("unexpected get outcome {other:?}"),
+        }
+        if let Poll::Ready(Ok(r2_permit)) = pr.poll(&mut r2) {
+            r2_permit.put(2).expect("the queue is open");
+        }
+        assert!(
+            queue.len() <= 1,
+            "bounded(1) holds {} items (G: {g_out:?}): a get that took nothing admitted a \
+             waiting reservation",
+            queue.len()
+        );
+        drop(r2);
+        assert_eq!(queue.waiters(), 0);
+    });
+}
+
+/// The same capacity rule with no waiting getter at all: `bounded(1)`, slot reserved by S1, R2
+/// waiting. A `try_get` races S1's put. If the put came first the get takes 1 and makes room
+/// for R2 (one item stored in the end); if the get came first it returns `Empty` and must leave
+/// R2 waiting — it made no room. Either way the queue ends with at most one item.
+///
+/// Fails on the current code for the same reason as the model above: `take` admits R2 before
+/// finding the queue empty, so `try_get` returns `Empty` and S1 and R2 both store an item.
+#[test]
+fn try_get_on_empty_queue_vs_reserved_put_respects_capacity() {
+    loom::model(|| {
+        let queue = leak(Queue::<usize>::bounded(1));
+        let mut s1 = queue.reserve();
+        let Poll::Ready(Ok(s1)) = support::try_once(&mut s1) else {
+            panic!("the slot is free")
+        };
+        let pr = Probe::new();
+        let mut r2 = queue.reserve();
+        pr.pending(&mut r2);
+
+        let getter = thread::spawn(move || queue.try_get());
+        let filler = thread::spawn(move || s1.put(1));
+        let got = getter.join().unwrap();
+        assert!(filler.join().unwrap().is_ok());
+
+        assert!(
+            matches!(got, Ok(1) | Err(GetError::Empty)),
+            "try_get: {got:?}"
+        );
+        if let Poll::Ready(Ok(r2_permit)) = pr.poll(&mut r2) {
+            r2_permit.put(2).expect("the queue is open");
+        }
+        assert!(
+            queue.len() <= 1,
+            "bounded(1) holds {} items (try_get: {got:?}): a get that took nothing admitted a \
+             waiting reservation",
+            queue.len()
+        );
+        drop(r2);
+        assert_eq!(queue.waiters(), 0);
+    });
+}
+
+/// #25, deadline variant: getters G1 then G2 wait; G1's deadline fires as an item is put.
+/// Exactly one of: G1 returns the item (G2 still waits), or G1 times out and G2 was handed the
+/// item. Never both, never neither; the queue stays empty.
+#[test]
+fn put_vs_expire_of_getter_exactly_once() {
+    loom::model(|| {
+        let queue = leak(Queue::<usize>::unbounded());
+        let (p1, p2) = (Probe::new(), Probe::new());
+        let (mut g1, mut g2) = (queue.get(), queue.get());
+        p1.pending(&mut g1);
+        p2.pending(&mut g2);
+
+        let putter = thread::spawn(move || queue.try_put(1).is_ok());
+        let timer = thread::spawn(move || g1.expire());
+        assert!(putter.join().unwrap());
+        let g1_out = timer.join().unwrap();
+
+        let g2_out = p2.poll(&mut g2);
+        match g1_out {
+            Ok(item) => {
+                assert_eq!(item, 1);
+                assert!(g2_out.is_pending(), "the item was delivered twice");
+                assert_eq!(queue.waiters(), 1);
+            }
+            Err(GetError::Timeout) => {
+                assert_eq!(
+                    g2_out,
+                    Poll::Ready(Ok(1)),
+                    "G1 timed out and the item was lost"
+                );
+                assert_eq!(queue.waiters(), 0);
+            }
+            Err(other) => panic!("unexpected get outcome {other:?}"),
+        }
+        assert_eq!(queue.len(), 0);
+        drop(g2);
+        assert_eq!(queue.waiters(), 0);
+        assert_eq!(queue.unfinished_tasks(), 1);
+    });
+}
+
+/// `join` waits for `task_done` on another thread (a lost wake-up is a loom deadlock); a joiner
+/// whose deadline fires concurrently returns `Ok` or `Timeout` and leaves nothing registered.
+#[test]
+fn join_vs_task_done_and_expire() {
+    loom::model(|| {
+        let queue = leak(Queue::<usize>::unbounded());
+        queue.try_put(1).unwrap();
+        let pt = Probe::new();
+        let mut timed = queue.join();
+        pt.pending(&mut timed);
+        let mut joiner = queue.join();
+
+        let worker = thread::spawn(move || {
+            assert_eq!(queue.try_get(), Ok(1));
+            queue.task_done().expect("one item was put");
+        });
+        let timer = thread::spawn(move || timed.expire());
+        block_on(&mut joiner);
+        worker.join().unwrap();
+        let _ = timer.join().unwrap();
+
+        assert_eq!(queue.unfinished_tasks(), 0);
+        assert_eq!(queue.waiters(), 0);
+        assert!(queue.task_done().is_err());
+    });
+}
