@@ -251,10 +251,10 @@ fn close_vs_put_with_waiting_getter() {
 /// from puts alone the queue never holds more than its capacity (only an item given back by a
 /// getter may exceed it, SPEC "Queue"). R2 puts whenever it is granted its slot.
 ///
-/// Fails on the current code: `QueueState::take` admits the oldest putter whenever
-/// `items + reserved <= capacity`, also when the queue is empty and the get will take nothing;
-/// an admitted reservation then bumps `reserved` to 2 on `bounded(1)` while G registers. If G
-/// leaves (timeout or drop) before S1 puts, both S1 and R2 store their items: `len() == 2`.
+/// Regression model: before 8d2ade8, `QueueState::take` admitted the oldest putter whenever
+/// `items + reserved <= capacity`, also when the queue was empty and the get took nothing; the
+/// admitted reservation bumped `reserved` to 2 on `bounded(1)` while G registered, and if G
+/// left (timeout or drop) before S1 put, both S1 and R2 stored their items: `len() == 2`.
 #[test]
 fn get_on_empty_queue_with_waiting_reservation_respects_capacity() {
     loom::model(|| {
@@ -298,8 +298,8 @@ fn get_on_empty_queue_with_waiting_reservation_respects_capacity() {
 /// for R2 (one item stored in the end); if the get came first it returns `Empty` and must leave
 /// R2 waiting — it made no room. Either way the queue ends with at most one item.
 ///
-/// Fails on the current code for the same reason as the model above: `take` admits R2 before
-/// finding the queue empty, so `try_get` returns `Empty` and S1 and R2 both store an item.
+/// Regression model for the same fix as the model above: `take` used to admit R2 before
+/// finding the queue empty, so `try_get` returned `Empty` and S1 and R2 both stored an item.
 #[test]
 fn try_get_on_empty_queue_vs_reserved_put_respects_capacity() {
     loom::model(|| {
