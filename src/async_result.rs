@@ -189,7 +189,7 @@ impl<'a, T> Op for GetOp<'a, T> {
 
     fn register(&self, _: &mut (), _: &mut Self::State) {}
 
-    fn finish(&self, _: ()) -> &'a T {
+    fn finish(&self, _: &mut (), _: ()) -> &'a T {
         self.result.value_ref_after_grant()
     }
 

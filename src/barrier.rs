@@ -182,7 +182,7 @@ impl Op for WaitOp<'_> {
         state.arrived -= 1;
     }
 
-    fn finish(&self, _: ()) -> BarrierWaitResult {
+    fn finish(&self, _: &mut (), _: ()) -> BarrierWaitResult {
         BarrierWaitResult { leader: false }
     }
 

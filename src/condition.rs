@@ -59,7 +59,7 @@ pub struct Condition {
 
 /// How a waiter was notified: a `notify(n)` grant passes on if dropped; a `notify_all` grant
 /// does not (everyone registered then got one).
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Notified {
     One,
     All,
@@ -103,7 +103,7 @@ impl Condition {
                 cond: self,
                 broadcasts,
             },
-            (),
+            None,
         ))
     }
 
@@ -147,6 +147,7 @@ impl Condition {
         guard: MutexGuard<'a, T>,
     ) -> ConditionWaitWith<'a, T> {
         ConditionWaitWith(WaitWith {
+            cond: self,
             mutex: MutexGuard::mutex(&guard),
             phase: Phase::Notify {
                 notified: self.wait(),
@@ -216,7 +217,8 @@ impl Op for WaitOp<'_> {
     type Grant = Notified;
     type Output = ();
     type Timed = Result<(), Timeout>;
-    type Data = ();
+    /// How the wait was notified, once it was (read by `wait_with`).
+    type Data = Option<Notified>;
 
     fn lock(&self) -> StateGuard<'_, Self::State> {
         self.cond.waiters.lock()
@@ -226,12 +228,12 @@ impl Op for WaitOp<'_> {
         state
     }
 
-    fn try_now(&self, _: &mut (), _: &mut Self::State, _: &mut WakeList) -> Option<()> {
+    fn try_now(&self, _: &mut Self::Data, _: &mut Self::State, _: &mut WakeList) -> Option<()> {
         // Read under the lock that `notify_all` increments it under.
         (self.cond.broadcasts.load(Ordering::Relaxed) != self.broadcasts).then_some(())
     }
 
-    fn register(&self, _: &mut (), _: &mut Self::State) {}
+    fn register(&self, _: &mut Self::Data, _: &mut Self::State) {}
 
     fn forward(
         &self,
@@ -245,13 +247,15 @@ impl Op for WaitOp<'_> {
         None
     }
 
-    fn finish(&self, _: Notified) {}
+    fn finish(&self, kind: &mut Self::Data, grant: Notified) {
+        *kind = Some(grant);
+    }
 
     fn ok(_: ()) -> Self::Timed {
         Ok(())
     }
 
-    fn timed_out(&self, _: &mut (), _: Option<()>) -> Self::Timed {
+    fn timed_out(&self, _: &mut Self::Data, _: Option<()>) -> Self::Timed {
         Err(Timeout)
     }
 }
@@ -263,6 +267,7 @@ wait_future! {
 
 /// [`Condition::wait_with`]: wait for a notification, then re-lock.
 pub struct WaitWith<'a, T: ?Sized> {
+    cond: &'a Condition,
     mutex: &'a Mutex<T>,
     phase: Phase<'a, T>,
 }
@@ -273,8 +278,32 @@ enum Phase<'a, T: ?Sized> {
         notified: ConditionWait<'a>,
         guard: Option<MutexGuard<'a, T>>,
     },
-    /// Notified: waiting for the mutex.
-    Relock(MutexLock<'a, T>),
+    /// Notified: waiting for the mutex. `forward`: the notification came from `notify(n)`, so
+    /// leaving now without the lock passes it to the next waiter.
+    Relock {
+        lock: MutexLock<'a, T>,
+        forward: bool,
+    },
+    /// Completed, or expired.
+    Done,
+}
+
+impl<T: ?Sized> WaitWith<'_, T> {
+    /// Gives up in the re-lock phase: a `notify(n)` notification passes on (the lock, if it was
+    /// already handed over, passes on as the lock future is dropped).
+    fn abandon(&mut self) {
+        if let Phase::Relock { forward, .. } = std::mem::replace(&mut self.phase, Phase::Done) {
+            if forward {
+                self.cond.notify(1);
+            }
+        }
+    }
+}
+
+impl<T: ?Sized> Drop for WaitWith<'_, T> {
+    fn drop(&mut self) {
+        self.abandon();
+    }
 }
 
 impl<'a, T: ?Sized> crate::wait::sealed::Sealed for WaitWith<'a, T> {}
@@ -294,20 +323,39 @@ impl<'a, T: ?Sized> Waitable for WaitWith<'a, T> {
                 Poll::Ready(()) => match guard.take() {
                     // Notified before the mutex was even released (a `notify_all` since this
                     // future was made): the guard is still held.
-                    Some(guard) => return Poll::Ready(guard),
-                    None => self.phase = Phase::Relock(self.mutex.lock()),
+                    Some(guard) => {
+                        self.phase = Phase::Done;
+                        return Poll::Ready(guard);
+                    }
+                    None => {
+                        let forward = *notified.0.data() == Some(Notified::One);
+                        let lock = self.mutex.lock();
+                        self.phase = Phase::Relock { lock, forward };
+                    }
                 },
             }
         }
-        match &mut self.phase {
-            Phase::Relock(relock) => relock.poll_wait(cx),
-            Phase::Notify { .. } => unreachable!("left the notify phase above"),
-        }
+        let Phase::Relock { lock, .. } = &mut self.phase else {
+            panic!("a toro-sync wait future was polled after it completed");
+        };
+        let guard = std::task::ready!(lock.poll_wait(cx));
+        self.phase = Phase::Done;
+        Poll::Ready(guard)
     }
 
     fn expire(&mut self) -> Self::Timed {
         match &mut self.phase {
-            Phase::Relock(relock) => relock.expire(),
+            Phase::Relock { lock, .. } => match lock.expire() {
+                Ok(guard) => {
+                    self.phase = Phase::Done;
+                    Ok(guard)
+                }
+                Err(Timeout) => {
+                    self.abandon();
+                    Err(Timeout)
+                }
+            },
+            Phase::Done => panic!("a toro-sync wait future expired after it completed"),
             Phase::Notify { notified, guard } => {
                 *guard = None;
                 // A notification that won the race is passed on: the deadline bounds the

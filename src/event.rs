@@ -162,7 +162,7 @@ impl Op for WaitOp<'_> {
 
     fn register(&self, _: &mut (), _: &mut EventState) {}
 
-    fn finish(&self, _: ()) {}
+    fn finish(&self, _: &mut (), _: ()) {}
 
     fn ok(_: ()) -> Self::Timed {
         Ok(())

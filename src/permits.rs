@@ -65,6 +65,10 @@ impl Permits {
     /// Takes `n` permits without the lock, if nobody waits and they are free.
     #[inline]
     fn try_take_fast(&self, n: usize) -> bool {
+        if n == 0 {
+            // Taking nothing barges past nobody: at once, whoever waits.
+            return true;
+        }
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
             if s & SLOW != 0 || s / ONE < n {
@@ -285,7 +289,7 @@ impl<H: PermitHandle> Op for AcquireOp<H> {
         None
     }
 
-    fn finish(&self, n: usize) -> H::Permit {
+    fn finish(&self, _: &mut (), n: usize) -> H::Permit {
         self.handle.clone().into_permit(n)
     }
 
@@ -336,7 +340,7 @@ impl Op for WaitUnlockedOp<'_> {
         self.permits.grant(lists, wakes);
     }
 
-    fn finish(&self, _: ()) {}
+    fn finish(&self, _: &mut (), _: ()) {}
 
     fn ok(_: ()) -> Self::Timed {
         Ok(())

@@ -64,8 +64,11 @@ pub(crate) trait Op {
     ) -> Option<Self::Grant> {
         Some(grant)
     }
+    /// The owner takes its grant (under the lock, before `finish`). By default nothing to
+    /// account for.
+    fn taken(&self, _state: &mut Self::State, _grant: &Self::Grant, _wakes: &mut WakeList) {}
     /// Turns a grant into the output (outside the lock).
-    fn finish(&self, grant: Self::Grant) -> Self::Output;
+    fn finish(&self, data: &mut Self::Data, grant: Self::Grant) -> Self::Output;
     /// The output with a deadline, on success.
     fn ok(output: Self::Output) -> Self::Timed;
     /// The output with a deadline, on expiry; `req` is the withdrawn request, if it was queued.
@@ -172,22 +175,42 @@ impl<O: Op> Waiter<O> {
 
     #[inline(never)]
     fn poll_registered(&mut self, key: Key, cx: &mut Context<'_>) -> Poll<O::Output> {
-        let polled = O::list(&mut self.op.lock()).poll(key, cx.waker());
-        let grant = match polled {
+        let mut wakes = WakeList::new();
+        let mut state = self.op.lock();
+        let grant = match O::list(&mut state).poll(key, cx.waker()) {
             Polled::Ready(grant) => grant,
             Polled::Pending => return Poll::Pending,
             Polled::NeedsWaker => {
+                drop(state);
                 let waker = cx.waker().clone();
-                let replaced = O::list(&mut self.op.lock()).set_waker(key, waker);
-                // Whatever waker comes back is dropped here, after the lock.
-                match replaced {
-                    Ok(_old) => return Poll::Pending,
-                    Err((grant, _unused)) => grant,
+                state = self.op.lock();
+                match O::list(&mut state).set_waker(key, waker) {
+                    Ok(old) => {
+                        drop(state);
+                        drop(old);
+                        return Poll::Pending;
+                    }
+                    Err((grant, unused)) => {
+                        self.op.taken(&mut state, &grant, &mut wakes);
+                        drop(state);
+                        drop(wakes);
+                        drop(unused);
+                        self.state = State::Done;
+                        return Poll::Ready(self.op.finish(&mut self.data, grant));
+                    }
                 }
             }
         };
+        self.op.taken(&mut state, &grant, &mut wakes);
+        drop(state);
+        drop(wakes);
         self.state = State::Done;
-        Poll::Ready(self.op.finish(grant))
+        Poll::Ready(self.op.finish(&mut self.data, grant))
+    }
+
+    /// The per-wait data (for composite waits that read what `finish` recorded).
+    pub(crate) fn data(&self) -> &O::Data {
+        &self.data
     }
 
     /// Leaves the line. A grant that arrived meanwhile is returned if `keep_grant`, else
@@ -204,7 +227,10 @@ impl<O: Op> Waiter<O> {
                 self.op.withdrawn(&mut state, &mut req, &mut wakes);
                 Left::Withdrawn(req)
             }
-            Removed::Granted(grant) if keep_grant => Left::Granted(grant),
+            Removed::Granted(grant) if keep_grant => {
+                self.op.taken(&mut state, &grant, &mut wakes);
+                Left::Granted(grant)
+            }
             Removed::Granted(grant) => {
                 Left::Forwarded(self.op.forward(&mut state, grant, &mut wakes))
             }
@@ -225,7 +251,7 @@ impl<O: Op> Waiter<O> {
     /// Deadline expiry: a grant that won the race is the result; otherwise withdraw.
     pub(crate) fn expire(&mut self) -> O::Timed {
         match self.leave(true) {
-            Left::Granted(grant) => O::ok(self.op.finish(grant)),
+            Left::Granted(grant) => O::ok(self.op.finish(&mut self.data, grant)),
             Left::Withdrawn(req) => self.op.timed_out(&mut self.data, Some(req)),
             Left::NotQueued | Left::Forwarded(_) => self.op.timed_out(&mut self.data, None),
         }

@@ -93,6 +93,8 @@ pub struct QueueState<T, O: Order<T>> {
     capacity: usize,
     /// Slots promised to reservations (sinks, `reserve`) not yet filled.
     reserved: usize,
+    /// Items handed to getters that have not taken them yet (they may still come back).
+    handed: usize,
     unfinished: usize,
     closed: bool,
     pub(crate) getters: WaitList<(), GetGrant<Slot<T, O>>>,
@@ -138,16 +140,33 @@ impl<T, O: Order<T>> QueueState<T, O> {
         if self.getters.is_empty() {
             self.items.push(slot);
         } else {
+            self.handed += 1;
             self.getters.grant_front(GetGrant::Item(slot), wakes);
         }
     }
 
     /// An item a getter left without: to the next getter, else back where it is taken first.
     pub(crate) fn give_back(&mut self, slot: Slot<T, O>, wakes: &mut WakeList) {
+        self.handed -= 1;
         if self.getters.is_empty() {
             self.items.restore(slot);
         } else {
+            self.handed += 1;
             self.getters.grant_front(GetGrant::Item(slot), wakes);
+        }
+    }
+
+    /// A getter took the item handed to it.
+    pub(crate) fn item_taken(&mut self, wakes: &mut WakeList) {
+        self.handed -= 1;
+        self.end_getters_if_drained(wakes);
+    }
+
+    /// On a closed queue with no item left, nor any handed out that could come back, the
+    /// waiting getters fail with `Closed`.
+    fn end_getters_if_drained(&mut self, wakes: &mut WakeList) {
+        if self.closed && self.items.len() == 0 && self.handed == 0 {
+            self.getters.grant_all(|| GetGrant::Closed, wakes);
         }
     }
 
@@ -254,6 +273,7 @@ impl<T, O: Order<T>> QueueCore<T, O> {
                 items: O::new(),
                 capacity: capacity.unwrap_or(usize::MAX),
                 reserved: 0,
+                handed: 0,
                 unfinished: 0,
                 closed: false,
                 getters: WaitList::new(),
@@ -336,9 +356,7 @@ impl<T, O: Order<T>> QueueCore<T, O> {
                 },
                 wakes,
             );
-            if state.items.len() == 0 {
-                state.getters.grant_all(|| GetGrant::Closed, wakes);
-            }
+            state.end_getters_if_drained(wakes);
         });
     }
 

@@ -52,7 +52,13 @@ impl<H: QueueHandle> Op for GetOp<H> {
         None
     }
 
-    fn finish(&self, grant: Self::Grant) -> Self::Output {
+    fn taken(&self, state: &mut Self::State, grant: &Self::Grant, wakes: &mut WakeList) {
+        if let GetGrant::Item(_) = grant {
+            state.item_taken(wakes);
+        }
+    }
+
+    fn finish(&self, _: &mut Self::Data, grant: Self::Grant) -> Self::Output {
         match grant {
             GetGrant::Item(slot) => Ok(<<H::Q as QueueKind>::Order as Order<_>>::unwrap(slot)),
             GetGrant::Closed => Err(GetError::Closed),
@@ -112,7 +118,7 @@ impl<H: QueueHandle> Op for PutOp<H> {
         )
     }
 
-    fn finish(&self, grant: Self::Grant) -> Self::Output {
+    fn finish(&self, _: &mut Self::Data, grant: Self::Grant) -> Self::Output {
         match grant {
             PutGrant::Done => Ok(()),
             PutGrant::Closed(Some(item)) => Err(PutError::Closed(item)),
@@ -161,7 +167,7 @@ impl<H: QueueHandle> Op for JoinOp<H> {
 
     fn register(&self, _: &mut (), _: &mut Self::State) {}
 
-    fn finish(&self, _: ()) {}
+    fn finish(&self, _: &mut (), _: ()) {}
 
     fn ok(_: ()) -> Self::Timed {
         Ok(())
@@ -217,7 +223,7 @@ impl<H: QueueHandle> Op for ReserveOp<H> {
         None
     }
 
-    fn finish(&self, grant: Self::Grant) -> Self::Output {
+    fn finish(&self, _: &mut Self::Data, grant: Self::Grant) -> Self::Output {
         match grant {
             PutGrant::Reserved => Ok(self.0.clone().into_permit()),
             _ => Err(PutError::Closed(())),
