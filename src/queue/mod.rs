@@ -255,6 +255,8 @@ impl<T, O: Order<T>> QueueState<T, O> {
             return Err(PutError::Closed(item));
         }
         self.enter(item, wakes);
+        // Handed straight to a getter, the item left its slot free for a waiting put.
+        self.fill(wakes);
         Ok(())
     }
 
