@@ -316,8 +316,11 @@ impl<'a, T: ?Sized> Waitable for WaitWith<'a, T> {
         if let Phase::Notify { notified, guard } = &mut self.phase {
             match notified.poll_wait(cx.as_deref_mut()) {
                 Poll::Pending => {
-                    // Registered (or, trying once, not): only now release the mutex.
-                    *guard = None;
+                    // Registered: only now release the mutex. (Trying once, it did not
+                    // register, and the guard stays until `expire` drops it.)
+                    if cx.is_some() {
+                        *guard = None;
+                    }
                     return Poll::Pending;
                 }
                 Poll::Ready(()) => match guard.take() {

@@ -127,11 +127,12 @@ impl<F: Waitable> Future for WithDeadline<F> {
         };
         if !*this.started {
             *this.started = true;
+            // Try once without registering: no clock is read when the wait need not wait.
+            if let Poll::Ready(output) = this.inner.poll_wait(None) {
+                return Poll::Ready(F::ok(output));
+            }
             if clock::reached(at) {
-                return Poll::Ready(match this.inner.poll_wait(None) {
-                    Poll::Ready(output) => F::ok(output),
-                    Poll::Pending => this.inner.expire(),
-                });
+                return Poll::Ready(this.inner.expire());
             }
         }
         if let Poll::Ready(output) = this.inner.poll_wait(Some(cx)) {
@@ -168,13 +169,18 @@ mod clock {
         tokio::runtime::Handle::try_current().is_ok()
     }
 
-    /// Now, on the clock of the timer that would fire a deadline set here.
+    /// Now, on the clock of the timer that would fire a deadline set here. tokio's clock is
+    /// `std`'s except under a paused test clock inside a tokio runtime, and tokio's own
+    /// `now()` makes that distinction cheaply.
     pub(super) fn now() -> Instant {
         #[cfg(all(feature = "tokio", not(loom)))]
-        if in_tokio() {
-            return tokio::time::Instant::now().into_std();
+        {
+            tokio::time::Instant::now().into_std()
         }
-        Instant::now()
+        #[cfg(not(all(feature = "tokio", not(loom))))]
+        {
+            Instant::now()
+        }
     }
 
     /// Whether `at` has been reached on that clock.

@@ -357,7 +357,17 @@ thread_local! {
 }
 
 impl Drop for WakeList {
+    #[inline]
     fn drop(&mut self) {
+        if self.len != 0 {
+            self.wake_all();
+        }
+    }
+}
+
+impl WakeList {
+    #[inline(never)]
+    fn wake_all(&mut self) {
         match self.len {
             0 => return,
             // One waker strands nobody if it panics: wake it directly.

@@ -308,3 +308,41 @@ async fn producer_consumer_with_wait_with() {
     }
     assert_eq!(total, 1000 * 1001 / 2);
 }
+
+#[tokio::test(start_paused = true)]
+async fn wait_with_deadline_registers_before_unlocking() {
+    // The deadline's first poll tries once without registering; the mutex must stay locked
+    // until the wait is registered, or a notify sent by the next holder could be lost.
+    let m = Arc::new(Mutex::new(0));
+    let c = Arc::new(Condition::new());
+    let g = m.lock().await;
+    let (m2, c2) = (m.clone(), c.clone());
+    let notifier = tokio::spawn(async move {
+        let mut g = m2.lock().await;
+        *g = 1;
+        c2.notify_one()
+    });
+    let g = c
+        .wait_with(g)
+        .deadline(Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(*g, 1);
+    drop(g);
+    assert!(
+        notifier.await.unwrap(),
+        "the notifier found the waiter registered"
+    );
+}
+
+#[test]
+fn wait_with_try_once_keeps_the_lock_until_expired() {
+    let m = Mutex::new(());
+    let c = Condition::new();
+    let mut w = c.wait_with(m.try_lock().unwrap());
+    assert!(Waitable::poll_wait(&mut w, None).is_pending());
+    assert!(m.is_locked(), "not registered: the guard is still held");
+    assert!(Waitable::expire(&mut w).is_err());
+    assert!(!m.is_locked());
+    assert_eq!(c.waiters(), 0);
+}

@@ -195,7 +195,7 @@ macro_rules! channel_bench {
      make: $make:expr, send: |$tx:ident, $v:ident| $send:expr, recv: |$rx:ident| $recv:expr) => {{
         $g.bench_function($name, |b| {
             b.iter(|| {
-                $rt.block_on(async {
+                $rt.block_on(watchdog($name, async {
                     let (tx, rx) = $make;
                     let per_producer = ITEMS / $producers;
                     let mut tasks = Vec::new();
@@ -222,10 +222,18 @@ macro_rules! channel_bench {
                     for t in tasks {
                         t.await.unwrap();
                     }
-                })
+                }))
             })
         });
     }};
+}
+
+/// Fails the run instead of hanging it if a peer deadlocks (flume's MPMC once did here).
+async fn watchdog<F: std::future::Future>(peer: &str, run: F) -> F::Output {
+    match tokio::time::timeout(Duration::from_secs(30), run).await {
+        Ok(out) => out,
+        Err(_) => panic!("{peer}: one iteration took over 30 s: deadlock"),
+    }
 }
 
 fn queues(c: &mut Criterion) {
