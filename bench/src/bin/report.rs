@@ -230,6 +230,12 @@ fn render(results: &Results, sizes: &str, runs: usize) -> String {
         let _ = writeln!(md);
     }
     md.push_str(sizes);
+    // Hand-written reading of the results, kept next to the code that measures them.
+    let notes = Path::new(env!("CARGO_MANIFEST_DIR")).join("NOTES.md");
+    if let Ok(text) = std::fs::read_to_string(notes) {
+        md.push('\n');
+        md.push_str(&text);
+    }
     md
 }
 
