@@ -6,7 +6,7 @@
 //! pick-up, drop-on-cancel, and the withdrawal a deadline needs. [`Waitable`] is the face it
 //! shows to [`WithDeadline`](crate::futures::WithDeadline) and to `.block()`.
 
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use crate::sync::MutexGuard;
 use crate::waiters::{Key, Polled, Removed, WaitList, WakeList};
@@ -142,35 +142,45 @@ impl<O: Op> Waiter<O> {
     #[inline(never)]
     fn poll_locked(&mut self, cx: Option<&mut Context<'_>>) -> Poll<O::Output> {
         // The waker is cloned outside the lock (a waker's clone may call back into this
-        // primitive): up front when a wait is likely, else only once the first try failed.
-        let mut waker = match &cx {
-            Some(cx) if O::FAST_PATH => Some(cx.waker().clone()),
-            _ => None,
-        };
-        loop {
-            let mut wakes = WakeList::new();
-            let mut state = self.op.lock();
-            if let Some(output) = self.op.try_now(&mut self.data, &mut state, &mut wakes) {
-                drop(state);
-                drop(wakes);
-                drop(waker);
-                self.state = State::Done;
-                return Poll::Ready(output);
-            }
-            let Some(cx) = &cx else {
-                return Poll::Pending;
-            };
-            if let Some(waker) = waker.take() {
-                let req = self.op.register(&mut self.data, &mut state);
-                let key = O::list(&mut state).push(req, waker);
-                drop(state);
-                self.state = State::Waiting(key);
-                return Poll::Pending;
-            }
+        // primitive): up front when a wait is likely (a fast path failed), else only once a
+        // first try under the lock has failed.
+        if let (true, Some(cx)) = (O::FAST_PATH, &cx) {
+            return self.register(cx.waker().clone());
+        }
+        let mut wakes = WakeList::new();
+        let mut state = self.op.lock();
+        if let Some(output) = self.op.try_now(&mut self.data, &mut state, &mut wakes) {
             drop(state);
             drop(wakes);
-            waker = Some(cx.waker().clone());
+            self.state = State::Done;
+            return Poll::Ready(output);
         }
+        drop(state);
+        drop(wakes);
+        match cx {
+            Some(cx) => self.register(cx.waker().clone()),
+            None => Poll::Pending,
+        }
+    }
+
+    /// Tries once more under the lock, else queues with `waker`.
+    #[inline(never)]
+    fn register(&mut self, waker: Waker) -> Poll<O::Output> {
+        let mut wakes = WakeList::new();
+        let mut state = self.op.lock();
+        if let Some(output) = self.op.try_now(&mut self.data, &mut state, &mut wakes) {
+            drop(state);
+            drop(wakes);
+            drop(waker);
+            self.state = State::Done;
+            return Poll::Ready(output);
+        }
+        let req = self.op.register(&mut self.data, &mut state);
+        let key = O::list(&mut state).push(req, waker);
+        drop(state);
+        drop(wakes);
+        self.state = State::Waiting(key);
+        Poll::Pending
     }
 
     #[inline(never)]

@@ -307,7 +307,7 @@ impl<R, G> WaitList<R, G> {
     }
 }
 
-const INLINE_WAKERS: usize = 4;
+const INLINE_WAKERS: usize = 2;
 
 /// Wakers collected under a primitive's lock, woken when the list is dropped — which the code
 /// does only after releasing the lock (`drop(state); drop(wakes)`), oldest waiter first.
