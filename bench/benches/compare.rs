@@ -257,10 +257,15 @@ fn queues(c: &mut Criterion) {
                 },
                 send: |q, v| q.put(v).await.unwrap(),
                 recv: |q| q.get().await.unwrap());
-            channel_bench!(g, rt, "flume", producers, consumers,
+            // flume 0.11's async MPMC deadlocked here twice (4 → 4 on two workers, every task
+            // parked, load 0; see BENCHMARKS.md), which would stop the whole run.
+            let flume_hangs = consumers > 1 && kind == "mt2";
+            if !flume_hangs {
+                channel_bench!(g, rt, "flume", producers, consumers,
                 make: match cap { Some(n) => flume::bounded(n), None => flume::unbounded() },
                 send: |tx, v| tx.send_async(v).await.unwrap(),
                 recv: |rx| rx.recv_async().await.unwrap());
+            }
             channel_bench!(g, rt, "kanal", producers, consumers,
                 make: {
                     let (tx, rx) = match cap { Some(n) => kanal::bounded_async(n), None => kanal::unbounded_async() };
