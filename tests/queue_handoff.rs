@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
+use common::queue_kit::{Kind, for_each_order, pick};
 use common::{Polled, WakeLog};
 use tokio::time::advance;
 use toro_sync::{GetError, PutError};
@@ -71,55 +72,8 @@ impl Factory {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Fifo,
-    Lifo,
-    Priority,
-}
-
-fn pick<T>(kind: Kind, fifo: T, lifo: T, priority: T) -> T {
-    match kind {
-        Kind::Fifo => fifo,
-        Kind::Lifo => lifo,
-        Kind::Priority => priority,
-    }
-}
-
 fn id<E: std::fmt::Debug>(got: Result<Item, E>) -> u32 {
     got.expect("expected an item").id
-}
-
-macro_rules! for_each_order {
-    ($($body:tt)*) => {
-        mod fifo {
-            #[allow(unused_imports)]
-            use super::*;
-            #[allow(dead_code)]
-            type Q<T> = toro_sync::Queue<T>;
-            #[allow(dead_code)]
-            const KIND: Kind = Kind::Fifo;
-            $($body)*
-        }
-        mod lifo {
-            #[allow(unused_imports)]
-            use super::*;
-            #[allow(dead_code)]
-            type Q<T> = toro_sync::LifoQueue<T>;
-            #[allow(dead_code)]
-            const KIND: Kind = Kind::Lifo;
-            $($body)*
-        }
-        mod priority {
-            #[allow(unused_imports)]
-            use super::*;
-            #[allow(dead_code)]
-            type Q<T> = toro_sync::PriorityQueue<T>;
-            #[allow(dead_code)]
-            const KIND: Kind = Kind::Priority;
-            $($body)*
-        }
-    };
 }
 
 for_each_order! {

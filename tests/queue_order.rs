@@ -9,6 +9,7 @@ use std::cmp::Ordering;
 use std::time::Duration;
 
 use common::Polled;
+use common::queue_kit::{Kind, for_each_order, pick};
 use toro_sync::{GetError, PutError};
 
 /// An item whose order looks only at `prio`: two keys with the same `prio` and different `id`s
@@ -41,22 +42,6 @@ impl Ord for Key {
 
 fn k(prio: u32, id: u32) -> Key {
     Key { prio, id }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Fifo,
-    Lifo,
-    Priority,
-}
-
-/// The expectation for this queue kind.
-fn pick<T>(kind: Kind, fifo: T, lifo: T, priority: T) -> T {
-    match kind {
-        Kind::Fifo => fifo,
-        Kind::Lifo => lifo,
-        Kind::Priority => priority,
-    }
 }
 
 /// Reference model: which of `held` (in arrival order) a get takes.
@@ -136,38 +121,6 @@ fn joinable_queue_is_a_fifo_queue() {
     q.try_put(2).unwrap();
     assert_eq!(q.try_get(), Ok(1));
     assert_eq!(q.try_get(), Ok(2));
-}
-
-macro_rules! for_each_order {
-    ($($body:tt)*) => {
-        mod fifo {
-            #[allow(unused_imports)]
-            use super::*;
-            #[allow(dead_code)]
-            type Q<T> = toro_sync::Queue<T>;
-            #[allow(dead_code)]
-            const KIND: Kind = Kind::Fifo;
-            $($body)*
-        }
-        mod lifo {
-            #[allow(unused_imports)]
-            use super::*;
-            #[allow(dead_code)]
-            type Q<T> = toro_sync::LifoQueue<T>;
-            #[allow(dead_code)]
-            const KIND: Kind = Kind::Lifo;
-            $($body)*
-        }
-        mod priority {
-            #[allow(unused_imports)]
-            use super::*;
-            #[allow(dead_code)]
-            type Q<T> = toro_sync::PriorityQueue<T>;
-            #[allow(dead_code)]
-            const KIND: Kind = Kind::Priority;
-            $($body)*
-        }
-    };
 }
 
 for_each_order! {

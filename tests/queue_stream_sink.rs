@@ -9,23 +9,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use common::Polled;
+use common::queue_kit::{Kind, for_each_order, pick, watchdog};
 use futures::{Sink, SinkExt, Stream, StreamExt};
 use toro_sync::PutError;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Fifo,
-    Lifo,
-    Priority,
-}
-
-fn pick<T>(kind: Kind, fifo: T, lifo: T, priority: T) -> T {
-    match kind {
-        Kind::Fifo => fifo,
-        Kind::Lifo => lifo,
-        Kind::Priority => priority,
-    }
-}
 
 /// Polls a stream once with a counting waker.
 struct Poller {
@@ -50,45 +36,6 @@ impl Poller {
     fn wakes(&self) -> usize {
         self.counter.count()
     }
-}
-
-/// Fails a test that would otherwise hang (a lost wake-up) instead of hanging.
-async fn watchdog<F: std::future::Future>(f: F) -> F::Output {
-    tokio::time::timeout(std::time::Duration::from_secs(30), f)
-        .await
-        .expect("watchdog: the test hung (a lost wake-up?)")
-}
-
-macro_rules! for_each_order {
-    ($($body:tt)*) => {
-        mod fifo {
-            #[allow(unused_imports)]
-            use super::*;
-            #[allow(dead_code)]
-            type Q<T> = toro_sync::Queue<T>;
-            #[allow(dead_code)]
-            const KIND: Kind = Kind::Fifo;
-            $($body)*
-        }
-        mod lifo {
-            #[allow(unused_imports)]
-            use super::*;
-            #[allow(dead_code)]
-            type Q<T> = toro_sync::LifoQueue<T>;
-            #[allow(dead_code)]
-            const KIND: Kind = Kind::Lifo;
-            $($body)*
-        }
-        mod priority {
-            #[allow(unused_imports)]
-            use super::*;
-            #[allow(dead_code)]
-            type Q<T> = toro_sync::PriorityQueue<T>;
-            #[allow(dead_code)]
-            const KIND: Kind = Kind::Priority;
-            $($body)*
-        }
-    };
 }
 
 for_each_order! {

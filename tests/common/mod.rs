@@ -2,6 +2,8 @@
 //! helpers to poll a future once without a runtime.
 #![allow(dead_code)]
 
+pub mod queue_kit;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
