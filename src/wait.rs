@@ -186,6 +186,7 @@ impl<O: Op> Waiter<O> {
     #[inline(never)]
     fn poll_registered(&mut self, key: Key, cx: &mut Context<'_>) -> Poll<O::Output> {
         let mut wakes = WakeList::new();
+        let mut unused = None;
         let mut state = self.op.lock();
         let grant = match O::list(&mut state).poll(key, cx.waker()) {
             Polled::Ready(grant) => grant,
@@ -200,13 +201,10 @@ impl<O: Op> Waiter<O> {
                         drop(old);
                         return Poll::Pending;
                     }
-                    Err((grant, unused)) => {
-                        self.op.taken(&mut state, &grant, &mut wakes);
-                        drop(state);
-                        drop(wakes);
-                        drop(unused);
-                        self.state = State::Done;
-                        return Poll::Ready(self.op.finish(&mut self.data, grant));
+                    // Granted meanwhile: the new waker is not needed.
+                    Err((grant, waker)) => {
+                        unused = Some(waker);
+                        grant
                     }
                 }
             }
@@ -214,6 +212,7 @@ impl<O: Op> Waiter<O> {
         self.op.taken(&mut state, &grant, &mut wakes);
         drop(state);
         drop(wakes);
+        drop(unused);
         self.state = State::Done;
         Poll::Ready(self.op.finish(&mut self.data, grant))
     }
