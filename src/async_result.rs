@@ -80,7 +80,7 @@ impl<T> AsyncResult<T> {
         self.ready.store(true, Ordering::Release);
         waiters.grant_all(|| (), &mut wakes);
         drop(waiters);
-        drop(wakes);
+        wakes.wake();
         Ok(())
     }
 
@@ -104,6 +104,7 @@ impl<T> AsyncResult<T> {
     /// assert_eq!(*result.get().await, "done");
     /// # }
     /// ```
+    #[inline]
     pub fn get(&self) -> AsyncResultGet<'_, T> {
         AsyncResultGet(Waiter::new(GetOp { result: self }, ()))
     }
@@ -113,6 +114,7 @@ impl<T> AsyncResult<T> {
     /// # Errors
     ///
     /// [`NotReady`] if no value has been set yet.
+    #[inline]
     pub fn try_get(&self) -> Result<&T, NotReady> {
         if self.ready.load(Ordering::Acquire) {
             Ok(self.value_ref())
@@ -122,16 +124,19 @@ impl<T> AsyncResult<T> {
     }
 
     /// Whether a value has been set.
+    #[inline]
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Acquire)
     }
 
     /// Consumes the result, returning the value if one was set.
+    #[inline]
     pub fn into_inner(self) -> Option<T> {
         self.value.into_inner()
     }
 
     /// Waiting `get` futures registered and not yet released.
+    #[inline]
     pub fn waiters(&self) -> usize {
         self.waiters.lock().len()
     }

@@ -95,21 +95,25 @@ impl Barrier {
     /// assert!(a.is_leader() != b.is_leader());
     /// # }
     /// ```
+    #[inline]
     pub fn wait(&self) -> BarrierWait<'_> {
         BarrierWait(Waiter::new(WaitOp { barrier: self }, ()))
     }
 
     /// Arrivals waiting in the current generation.
+    #[inline]
     pub fn arrived(&self) -> usize {
         self.state.lock().arrived
     }
 
     /// Waiting futures registered and not yet released (equal to [`arrived`](Self::arrived)).
+    #[inline]
     pub fn waiters(&self) -> usize {
         self.state.lock().waiters.len()
     }
 
     /// How many arrivals trip the barrier.
+    #[inline]
     pub fn parties(&self) -> usize {
         self.n
     }
@@ -134,6 +138,7 @@ pub struct BarrierWaitResult {
 
 impl BarrierWaitResult {
     /// Whether this waiter tripped the barrier: true for exactly one waiter per generation.
+    #[inline]
     pub fn is_leader(&self) -> bool {
         self.leader
     }

@@ -65,6 +65,7 @@ impl BoundedSemaphore {
     }
 
     /// The initial count, which permits can never exceed.
+    #[inline]
     pub fn bound(&self) -> usize {
         self.bound
     }
@@ -89,6 +90,7 @@ impl BoundedSemaphore {
     /// assert_eq!(sem.available(), 2);
     /// # }
     /// ```
+    #[inline]
     pub fn acquire(&self) -> BoundedAcquire<'_> {
         self.acquire_many(1)
     }
@@ -115,6 +117,7 @@ impl BoundedSemaphore {
     /// drop(all);
     /// # }
     /// ```
+    #[inline]
     pub fn acquire_many(&self, n: usize) -> BoundedAcquire<'_> {
         self.check_bound(n);
         BoundedAcquire(Waiter::new(AcquireOp { handle: self, n }, ()))
@@ -139,6 +142,7 @@ impl BoundedSemaphore {
     /// drop(permit);
     /// # }
     /// ```
+    #[inline]
     pub fn acquire_owned(self: Arc<Self>) -> BoundedAcquireOwned {
         self.acquire_many_owned(1)
     }
@@ -165,12 +169,14 @@ impl BoundedSemaphore {
     /// assert_eq!(permit.count(), 2);
     /// # }
     /// ```
+    #[inline]
     pub fn acquire_many_owned(self: Arc<Self>, n: usize) -> BoundedAcquireOwned {
         self.check_bound(n);
         BoundedAcquireOwned(Waiter::new(AcquireOp { handle: self, n }, ()))
     }
 
     /// Takes a permit if one is free and no request is queued.
+    #[inline]
     pub fn try_acquire(&self) -> Option<BoundedSemaphorePermit<'_>> {
         self.try_acquire_many(1)
     }
@@ -180,12 +186,14 @@ impl BoundedSemaphore {
     /// # Panics
     ///
     /// If `n` exceeds the bound.
+    #[inline]
     pub fn try_acquire_many(&self, n: usize) -> Option<BoundedSemaphorePermit<'_>> {
         self.check_bound(n);
         self.permits.try_acquire(n).then(|| self.into_permit(n))
     }
 
     /// Takes a permit through an `Arc` if one is free and no request is queued.
+    #[inline]
     pub fn try_acquire_owned(self: Arc<Self>) -> Option<OwnedBoundedSemaphorePermit> {
         self.permits
             .try_acquire(1)
@@ -198,6 +206,7 @@ impl BoundedSemaphore {
     ///
     /// [`ReleaseError`] if the free permits plus those held by live permit objects (or promised
     /// to a queued request) already reach the bound. Nothing changes then.
+    #[inline]
     pub fn release(&self) -> Result<(), ReleaseError> {
         let bound = self.bound;
         let add = |c: usize| (c < bound).then_some(c + 1);
@@ -214,11 +223,13 @@ impl BoundedSemaphore {
     }
 
     /// Permits neither held nor promised to a queued request.
+    #[inline]
     pub fn available(&self) -> usize {
         self.permits.available()
     }
 
     /// Whether an [`acquire`](Self::acquire) now would wait.
+    #[inline]
     pub fn is_locked(&self) -> bool {
         self.permits.is_locked()
     }
@@ -240,6 +251,7 @@ impl BoundedSemaphore {
     /// sem.wait_unlocked().await; // a permit is free: at once
     /// # }
     /// ```
+    #[inline]
     pub fn wait_unlocked(&self) -> WaitUnlocked<'_> {
         WaitUnlocked(Waiter::new(
             WaitUnlockedOp {
@@ -250,6 +262,7 @@ impl BoundedSemaphore {
     }
 
     /// Waiting futures registered and not yet granted: acquirers and `wait_unlocked` callers.
+    #[inline]
     pub fn waiters(&self) -> usize {
         self.permits.waiters()
     }

@@ -96,6 +96,7 @@ impl Condition {
     /// assert_eq!(cond.wait().deadline(Duration::from_secs(1)).await, Err(Timeout));
     /// # }
     /// ```
+    #[inline]
     pub fn wait(&self) -> ConditionWait<'_> {
         let broadcasts = self.broadcasts.load(Ordering::Relaxed);
         ConditionWait(Waiter::new(
@@ -142,6 +143,7 @@ impl Condition {
     /// }
     /// # }
     /// ```
+    #[inline]
     pub fn wait_with<'a, T: ?Sized>(
         &'a self,
         guard: MutexGuard<'a, T>,
@@ -165,28 +167,31 @@ impl Condition {
             woken += 1;
         }
         drop(waiters);
-        drop(wakes);
+        wakes.wake();
         woken
     }
 
     /// Wakes the oldest registered waiter; returns whether there was one.
+    #[inline]
     pub fn notify_one(&self) -> bool {
         self.notify(1) == 1
     }
 
     /// Wakes every registered waiter, and every `wait()` future created before this call and
     /// not yet polled; returns how many registered waiters it woke.
+    #[inline]
     pub fn notify_all(&self) -> usize {
         let mut wakes = WakeList::new();
         let mut waiters = self.waiters.lock();
         self.broadcasts.fetch_add(1, Ordering::Relaxed);
         let woken = waiters.grant_all(|| Notified::All, &mut wakes);
         drop(waiters);
-        drop(wakes);
+        wakes.wake();
         woken
     }
 
     /// Waiting futures registered and not yet notified.
+    #[inline]
     pub fn waiters(&self) -> usize {
         self.waiters.lock().len()
     }
@@ -301,6 +306,7 @@ impl<T: ?Sized> WaitWith<'_, T> {
 }
 
 impl<T: ?Sized> Drop for WaitWith<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         self.abandon();
     }

@@ -64,6 +64,7 @@ impl Event {
     }
 
     /// Sets the flag and releases every waiter.
+    #[inline]
     pub fn set(&self) {
         let mut wakes = WakeList::new();
         let mut state = self.state.lock();
@@ -71,15 +72,17 @@ impl Event {
         self.sets.fetch_add(1, Ordering::Relaxed);
         state.waiters.grant_all(|| (), &mut wakes);
         drop(state);
-        drop(wakes);
+        wakes.wake();
     }
 
     /// Clears the flag: later waits wait for the next [`set`](Self::set).
+    #[inline]
     pub fn clear(&self) {
         self.state.lock().set = false;
     }
 
     /// Whether the flag is set.
+    #[inline]
     pub fn is_set(&self) -> bool {
         self.state.lock().set
     }
@@ -106,12 +109,14 @@ impl Event {
     /// early.await; // still released by that set
     /// # }
     /// ```
+    #[inline]
     pub fn wait(&self) -> EventWait<'_> {
         let sets = self.sets.load(Ordering::Relaxed);
         EventWait(Waiter::new(WaitOp { event: self, sets }, ()))
     }
 
     /// Waiting futures registered and not yet released.
+    #[inline]
     pub fn waiters(&self) -> usize {
         self.state.lock().waiters.len()
     }

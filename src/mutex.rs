@@ -81,6 +81,7 @@ impl<T> Mutex<T> {
     }
 
     /// Consumes the mutex, returning its data.
+    #[inline]
     pub fn into_inner(self) -> T {
         self.data.into_inner()
     }
@@ -110,6 +111,7 @@ impl<T: ?Sized> Mutex<T> {
     /// assert_eq!(*mutex.lock().await, [1, 2]);
     /// # }
     /// ```
+    #[inline]
     pub fn lock(&self) -> MutexLock<'_, T> {
         MutexLock(Waiter::new(AcquireOp { handle: self, n: 1 }, ()))
     }
@@ -133,16 +135,19 @@ impl<T: ?Sized> Mutex<T> {
     /// assert_eq!(*mutex.lock().await, 2);
     /// # }
     /// ```
+    #[inline]
     pub fn lock_owned(self: Arc<Self>) -> MutexLockOwned<T> {
         MutexLockOwned(Waiter::new(AcquireOp { handle: self, n: 1 }, ()))
     }
 
     /// Takes the lock if it is free and nobody waits for it.
+    #[inline]
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
         self.permits.try_acquire(1).then(|| self.into_permit(1))
     }
 
     /// Takes the lock through an `Arc` if it is free and nobody waits for it.
+    #[inline]
     pub fn try_lock_owned(self: Arc<Self>) -> Option<OwnedMutexGuard<T>> {
         self.permits
             .try_acquire(1)
@@ -150,16 +155,19 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     /// Whether the lock is held, or promised to a waiter (toro's `locked()`).
+    #[inline]
     pub fn is_locked(&self) -> bool {
         self.permits.is_locked()
     }
 
     /// The data, through exclusive access to the mutex (no locking needed).
+    #[inline]
     pub fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()
     }
 
     /// Waiting `lock` futures registered and not yet granted.
+    #[inline]
     pub fn waiters(&self) -> usize {
         self.permits.waiters()
     }
@@ -196,10 +204,12 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
 impl<'a, T: ?Sized> PermitHandle for &'a Mutex<T> {
     type Permit = MutexGuard<'a, T>;
 
+    #[inline]
     fn permits(&self) -> &Permits {
         &self.permits
     }
 
+    #[inline]
     fn into_permit(self, _: usize) -> MutexGuard<'a, T> {
         MutexGuard {
             mutex: self,
@@ -211,10 +221,12 @@ impl<'a, T: ?Sized> PermitHandle for &'a Mutex<T> {
 impl<T: ?Sized> PermitHandle for Arc<Mutex<T>> {
     type Permit = OwnedMutexGuard<T>;
 
+    #[inline]
     fn permits(&self) -> &Permits {
         &self.permits
     }
 
+    #[inline]
     fn into_permit(self, _: usize) -> OwnedMutexGuard<T> {
         OwnedMutexGuard {
             mutex: self,
@@ -245,6 +257,7 @@ pub struct MutexGuard<'a, T: ?Sized> {
 
 impl<'a, T: ?Sized> MutexGuard<'a, T> {
     /// The mutex this guard locks.
+    #[inline]
     pub fn mutex(this: &Self) -> &'a Mutex<T> {
         this.mutex
     }
@@ -253,6 +266,7 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
 impl<T: ?Sized> Deref for MutexGuard<'_, T> {
     type Target = T;
 
+    #[inline]
     fn deref(&self) -> &T {
         // SAFETY: the guard holds the mutex's only permit, so no other access to the data
         // exists until it is dropped.
@@ -261,6 +275,7 @@ impl<T: ?Sized> Deref for MutexGuard<'_, T> {
 }
 
 impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
+    #[inline]
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: as in `deref`; `&mut self` makes this the only reference through the guard.
         self.mutex.data.with_mut(|p| unsafe { &mut *p })
@@ -268,6 +283,7 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
 }
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         self.mutex.unlock();
     }
@@ -295,6 +311,7 @@ pub struct OwnedMutexGuard<T: ?Sized> {
 
 impl<T: ?Sized> OwnedMutexGuard<T> {
     /// The mutex this guard locks.
+    #[inline]
     pub fn mutex(this: &Self) -> &Arc<Mutex<T>> {
         &this.mutex
     }
@@ -303,6 +320,7 @@ impl<T: ?Sized> OwnedMutexGuard<T> {
 impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
     type Target = T;
 
+    #[inline]
     fn deref(&self) -> &T {
         // SAFETY: the guard holds the mutex's only permit (see `MutexGuard::deref`).
         self.mutex.data.with(|p| unsafe { &*p })
@@ -310,6 +328,7 @@ impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
 }
 
 impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
+    #[inline]
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: the guard holds the mutex's only permit and `&mut self` is unique.
         self.mutex.data.with_mut(|p| unsafe { &mut *p })
@@ -317,6 +336,7 @@ impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
 }
 
 impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
+    #[inline]
     fn drop(&mut self) {
         self.mutex.unlock();
     }

@@ -141,38 +141,56 @@ impl Permits {
 
     /// Under the lock: adds `n` free permits and serves waiters.
     fn put_back_locked(&self, lists: &mut PermitLists, n: usize, wakes: &mut WakeList) {
-        let before = self.state.fetch_add(n * ONE, Ordering::AcqRel);
-        if before / ONE + n > MAX_PERMITS {
-            self.state.fetch_sub(n * ONE, Ordering::AcqRel);
-            panic!("a semaphore holds at most MAX_PERMITS ({MAX_PERMITS}) permits");
+        let s = self.state.load(Ordering::Acquire);
+        if s & SLOW == 0 {
+            // Nobody is queued (the invariant), but lock-free takers may race: add atomically.
+            let before = self.state.fetch_add(n * ONE, Ordering::AcqRel);
+            if before / ONE + n > MAX_PERMITS {
+                self.state.fetch_sub(n * ONE, Ordering::AcqRel);
+                panic!("a semaphore holds at most MAX_PERMITS ({MAX_PERMITS}) permits");
+            }
+            return;
         }
-        self.grant(lists, wakes);
+        let free = s / ONE + n;
+        assert!(
+            free <= MAX_PERMITS,
+            "a semaphore holds at most MAX_PERMITS ({MAX_PERMITS}) permits"
+        );
+        self.serve(lists, free, wakes);
     }
 
     /// Under the lock: hands free permits to queued requests, oldest first, releases
     /// `wait_unlocked` callers if permits remain and nobody is queued, and keeps `SLOW` in step
     /// with the lists.
     fn grant(&self, lists: &mut PermitLists, wakes: &mut WakeList) {
-        if lists.acquirers.is_empty() && lists.idle.is_empty() {
-            self.state.fetch_and(!SLOW, Ordering::AcqRel);
-            return;
+        let s = self.state.load(Ordering::Acquire);
+        if s & SLOW != 0 {
+            self.serve(lists, s / ONE, wakes);
         }
-        // `SLOW` is set: only lock holders change the count.
-        let mut free = self.state.load(Ordering::Acquire) / ONE;
+        // Without `SLOW` nobody is queued (the invariant): nothing to serve.
+    }
+
+    /// Under the lock, with `SLOW` set: serves waiters from `free` permits and stores what is
+    /// left, with `SLOW` only if someone still waits. While `SLOW` is set only lock holders
+    /// change the word (every lock-free attempt sees the flag, or fails its compare-and-swap
+    /// on it), so one plain store does it.
+    fn serve(&self, lists: &mut PermitLists, mut free: usize, wakes: &mut WakeList) {
         while let Some(&need) = lists.acquirers.front() {
             if need > free {
                 break;
             }
             free -= need;
-            self.state.fetch_sub(need * ONE, Ordering::AcqRel);
             lists.acquirers.grant_front(need, wakes);
         }
         if free > 0 && lists.acquirers.is_empty() {
             lists.idle.grant_all(|| (), wakes);
         }
-        if lists.acquirers.is_empty() && lists.idle.is_empty() {
-            self.state.fetch_and(!SLOW, Ordering::AcqRel);
-        }
+        let waiting = if lists.acquirers.is_empty() && lists.idle.is_empty() {
+            0
+        } else {
+            SLOW
+        };
+        self.state.store(free * ONE | waiting, Ordering::Release);
     }
 
     /// Takes `n` permits if free and nobody is queued.
@@ -186,7 +204,7 @@ impl Permits {
         // A failed attempt may have set `SLOW` with nobody queued: put it right.
         self.grant(&mut lists, &mut wakes);
         drop(lists);
-        drop(wakes);
+        wakes.wake();
         took
     }
 
@@ -200,14 +218,16 @@ impl Permits {
         let mut lists = self.lock();
         self.put_back_locked(&mut lists, n, &mut wakes);
         drop(lists);
-        drop(wakes);
+        wakes.wake();
     }
 
+    #[inline]
     pub(crate) fn available(&self) -> usize {
         self.state.load(Ordering::Acquire) / ONE
     }
 
     /// Whether a one-permit request made now would wait.
+    #[inline]
     pub(crate) fn is_locked(&self) -> bool {
         let s = self.state.load(Ordering::Acquire);
         if s & SLOW == 0 {
@@ -218,11 +238,13 @@ impl Permits {
     }
 
     /// Free permits and waiters, for `Debug`.
+    #[inline]
     pub(crate) fn snapshot(&self) -> (usize, usize) {
         let lists = self.lock();
         (self.available(), lists.acquirers.len() + lists.idle.len())
     }
 
+    #[inline]
     pub(crate) fn waiters(&self) -> usize {
         let lists = self.lock();
         lists.acquirers.len() + lists.idle.len()

@@ -96,6 +96,7 @@ impl<T> RwLock<T> {
     }
 
     /// Consumes the lock, returning its data.
+    #[inline]
     pub fn into_inner(self) -> T {
         self.data.into_inner()
     }
@@ -123,6 +124,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(*lock.read().await, "data");
     /// # }
     /// ```
+    #[inline]
     pub fn read(&self) -> RwLockRead<'_, T> {
         RwLockRead(Waiter::new(
             AcquireOp {
@@ -151,6 +153,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(lock.read().await.len(), 1);
     /// # }
     /// ```
+    #[inline]
     pub fn write(&self) -> RwLockWrite<'_, T> {
         RwLockWrite(Waiter::new(
             AcquireOp {
@@ -162,6 +165,7 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     /// Takes read access if a slot is free and no request is queued.
+    #[inline]
     pub fn try_read(&self) -> Option<RwLockReadGuard<'_, T>> {
         self.permits
             .try_acquire(1)
@@ -169,6 +173,7 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     /// Takes write access if the lock is free and no request is queued.
+    #[inline]
     pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
         let n = self.max_readers;
         self.permits
@@ -177,16 +182,19 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     /// The most readers admitted at once.
+    #[inline]
     pub fn max_readers(&self) -> usize {
         self.max_readers
     }
 
     /// The data, through exclusive access to the lock (no locking needed).
+    #[inline]
     pub fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()
     }
 
     /// Waiting `read` and `write` futures registered and not yet granted.
+    #[inline]
     pub fn waiters(&self) -> usize {
         self.permits.waiters()
     }
@@ -246,10 +254,12 @@ impl<T: ?Sized> Clone for Writer<'_, T> {
 impl<'a, T: ?Sized> PermitHandle for Reader<'a, T> {
     type Permit = RwLockReadGuard<'a, T>;
 
+    #[inline]
     fn permits(&self) -> &Permits {
         &self.0.permits
     }
 
+    #[inline]
     fn into_permit(self, _: usize) -> RwLockReadGuard<'a, T> {
         RwLockReadGuard {
             lock: self.0,
@@ -261,10 +271,12 @@ impl<'a, T: ?Sized> PermitHandle for Reader<'a, T> {
 impl<'a, T: ?Sized> PermitHandle for Writer<'a, T> {
     type Permit = RwLockWriteGuard<'a, T>;
 
+    #[inline]
     fn permits(&self) -> &Permits {
         &self.0.permits
     }
 
+    #[inline]
     fn into_permit(self, _: usize) -> RwLockWriteGuard<'a, T> {
         self.0.writer.store(true, Ordering::Release);
         RwLockWriteGuard {
@@ -296,6 +308,7 @@ pub struct RwLockReadGuard<'a, T: ?Sized> {
 impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
     type Target = T;
 
+    #[inline]
     fn deref(&self) -> &T {
         // SAFETY: the guard holds a read slot, so no writer (which needs every slot) exists
         // until it is dropped; other holders only read.
@@ -304,6 +317,7 @@ impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
 }
 
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         self.lock.permits.release(1);
     }
@@ -325,6 +339,7 @@ pub struct RwLockWriteGuard<'a, T: ?Sized> {
 impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
     type Target = T;
 
+    #[inline]
     fn deref(&self) -> &T {
         // SAFETY: the guard holds every read slot, so it is the only accessor.
         self.lock.data.with(|p| unsafe { &*p })
@@ -332,6 +347,7 @@ impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
 }
 
 impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
+    #[inline]
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: the guard holds every read slot, and `&mut self` is unique.
         self.lock.data.with_mut(|p| unsafe { &mut *p })
@@ -339,6 +355,7 @@ impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
 }
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         self.lock.writer.store(false, Ordering::Release);
         self.lock.permits.release(self.lock.max_readers);

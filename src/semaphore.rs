@@ -81,6 +81,7 @@ impl Semaphore {
     /// drop(permit);
     /// # }
     /// ```
+    #[inline]
     pub fn acquire(&self) -> Acquire<'_> {
         self.acquire_many(1)
     }
@@ -109,6 +110,7 @@ impl Semaphore {
     /// assert_eq!(sem.available(), 2);
     /// # }
     /// ```
+    #[inline]
     pub fn acquire_many(&self, n: usize) -> Acquire<'_> {
         check_request(n);
         Acquire(Waiter::new(AcquireOp { handle: self, n }, ()))
@@ -133,6 +135,7 @@ impl Semaphore {
     /// assert_eq!(sem.available(), 1);
     /// # }
     /// ```
+    #[inline]
     pub fn acquire_owned(self: Arc<Self>) -> AcquireOwned {
         self.acquire_many_owned(1)
     }
@@ -160,12 +163,14 @@ impl Semaphore {
     /// drop(permit);
     /// # }
     /// ```
+    #[inline]
     pub fn acquire_many_owned(self: Arc<Self>, n: usize) -> AcquireOwned {
         check_request(n);
         AcquireOwned(Waiter::new(AcquireOp { handle: self, n }, ()))
     }
 
     /// Takes a permit if one is free and no request is queued.
+    #[inline]
     pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
         self.try_acquire_many(1)
     }
@@ -175,12 +180,14 @@ impl Semaphore {
     /// # Panics
     ///
     /// If `n` exceeds [`Semaphore::MAX_PERMITS`].
+    #[inline]
     pub fn try_acquire_many(&self, n: usize) -> Option<SemaphorePermit<'_>> {
         check_request(n);
         self.permits.try_acquire(n).then(|| self.into_permit(n))
     }
 
     /// Takes a permit through an `Arc` if one is free and no request is queued.
+    #[inline]
     pub fn try_acquire_owned(self: Arc<Self>) -> Option<OwnedSemaphorePermit> {
         self.permits
             .try_acquire(1)
@@ -193,6 +200,7 @@ impl Semaphore {
     /// # Panics
     ///
     /// If the free permits would exceed [`Semaphore::MAX_PERMITS`].
+    #[inline]
     pub fn release(&self) {
         self.permits.release(1);
     }
@@ -202,17 +210,20 @@ impl Semaphore {
     /// # Panics
     ///
     /// If the free permits would exceed [`Semaphore::MAX_PERMITS`].
+    #[inline]
     pub fn add_permits(&self, n: usize) {
         self.permits.release(n);
     }
 
     /// Permits neither held nor promised to a queued request (toro's `counter`).
+    #[inline]
     pub fn available(&self) -> usize {
         self.permits.available()
     }
 
     /// Whether an [`acquire`](Self::acquire) now would wait: no permit free, or requests
     /// queued (toro's `locked()`).
+    #[inline]
     pub fn is_locked(&self) -> bool {
         self.permits.is_locked()
     }
@@ -237,6 +248,7 @@ impl Semaphore {
     /// assert_eq!(sem.available(), 1);
     /// # }
     /// ```
+    #[inline]
     pub fn wait_unlocked(&self) -> WaitUnlocked<'_> {
         WaitUnlocked(Waiter::new(
             WaitUnlockedOp {
@@ -247,6 +259,7 @@ impl Semaphore {
     }
 
     /// Waiting futures registered and not yet granted: acquirers and `wait_unlocked` callers.
+    #[inline]
     pub fn waiters(&self) -> usize {
         self.permits.waiters()
     }
@@ -257,6 +270,7 @@ impl Semaphore {
     fn forgotten(&self, _n: usize) {}
 }
 
+#[inline]
 pub(crate) fn check_request(n: usize) {
     assert!(
         n <= MAX_PERMITS,
@@ -309,10 +323,12 @@ macro_rules! permit_types {
         impl<'a> $crate::permits::PermitHandle for &'a $sem {
             type Permit = $name<'a>;
 
+            #[inline]
             fn permits(&self) -> &$crate::permits::Permits {
                 &self.permits
             }
 
+            #[inline]
             fn into_permit(self, n: usize) -> $name<'a> {
                 $name { sem: self, n }
             }
@@ -321,10 +337,12 @@ macro_rules! permit_types {
         impl $crate::permits::PermitHandle for $crate::sync::Arc<$sem> {
             type Permit = $owned;
 
+            #[inline]
             fn permits(&self) -> &$crate::permits::Permits {
                 &self.permits
             }
 
+            #[inline]
             fn into_permit(self, n: usize) -> $owned {
                 $owned { sem: self, n }
             }
@@ -343,17 +361,20 @@ macro_rules! permit_types {
 
         impl<$($lt)?> $name<$($lt)?> {
             /// How many permits this holds.
+            #[inline]
             pub fn count(&self) -> usize {
                 self.n
             }
 
             /// Keeps the permits out of circulation: they are not returned on drop.
+            #[inline]
             pub fn forget(mut self) {
                 self.sem.forgotten(std::mem::take(&mut self.n));
             }
         }
 
         impl<$($lt)?> Drop for $name<$($lt)?> {
+            #[inline]
             fn drop(&mut self) {
                 if self.n > 0 {
                     self.sem.permits.release(self.n);

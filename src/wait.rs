@@ -151,12 +151,12 @@ impl<O: Op> Waiter<O> {
         let mut state = self.op.lock();
         if let Some(output) = self.op.try_now(&mut self.data, &mut state, &mut wakes) {
             drop(state);
-            drop(wakes);
+            wakes.wake();
             self.state = State::Done;
             return Poll::Ready(output);
         }
         drop(state);
-        drop(wakes);
+        wakes.wake();
         match cx {
             Some(cx) => self.register(cx.waker().clone()),
             None => Poll::Pending,
@@ -170,7 +170,7 @@ impl<O: Op> Waiter<O> {
         let mut state = self.op.lock();
         if let Some(output) = self.op.try_now(&mut self.data, &mut state, &mut wakes) {
             drop(state);
-            drop(wakes);
+            wakes.wake();
             drop(waker);
             self.state = State::Done;
             return Poll::Ready(output);
@@ -178,7 +178,7 @@ impl<O: Op> Waiter<O> {
         let req = self.op.register(&mut self.data, &mut state);
         let key = O::list(&mut state).push(req, waker);
         drop(state);
-        drop(wakes);
+        wakes.wake();
         self.state = State::Waiting(key);
         Poll::Pending
     }
@@ -211,7 +211,7 @@ impl<O: Op> Waiter<O> {
         };
         self.op.taken(&mut state, &grant, &mut wakes);
         drop(state);
-        drop(wakes);
+        wakes.wake();
         drop(unused);
         self.state = State::Done;
         Poll::Ready(self.op.finish(&mut self.data, grant))
@@ -245,7 +245,7 @@ impl<O: Op> Waiter<O> {
             }
         };
         drop(state);
-        drop(wakes);
+        wakes.wake();
         drop(waker);
         left
     }

@@ -11,7 +11,18 @@ fn main() {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    rt.block_on(async {
+    // `PROFILE_REPS` repeats the workload (for `perf record`, which samples).
+    let reps: usize = std::env::var("PROFILE_REPS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(1);
+    for _ in 0..reps {
+        rt.block_on(one(workload, peer));
+    }
+}
+
+async fn one(workload: &str, peer: &str) {
+    {
         match (workload, peer) {
             ("sem", "toro") => {
                 let s = Arc::new(toro_sync::Semaphore::new(8));
@@ -33,6 +44,20 @@ fn main() {
                     let s = s.clone();
                     async move {
                         let p = s.acquire().await.unwrap();
+                        if i % 8 == 7 {
+                            tokio::task::yield_now().await;
+                        }
+                        drop(p);
+                    }
+                })
+                .await
+            }
+            ("sem", "fi") => {
+                let s = Arc::new(futures_intrusive::sync::Semaphore::new(true, 8));
+                run(64, 256, move |i| {
+                    let s = s.clone();
+                    async move {
+                        let p = s.acquire(1).await;
                         if i % 8 == 7 {
                             tokio::task::yield_now().await;
                         }
@@ -120,7 +145,7 @@ fn main() {
             }
             other => panic!("unknown workload {other:?}"),
         }
-    });
+    }
 }
 
 /// `tasks` tasks, each running `op(i)` for i in 0..per_task.

@@ -62,3 +62,23 @@ fn try_acquire_never_barges_past_a_queued_waiter() {
         assert_eq!(sem.waiters(), 0);
     });
 }
+
+/// While `SLOW` is clear, lock holders must change the count atomically: here a `try_acquire`
+/// takes its slow path (nothing free at first) while two lock-free returns race it, one of
+/// them between its reading and its writing of the count. A lock holder that wrote back a
+/// count it read earlier would lose that permit.
+#[test]
+fn locked_update_does_not_lose_a_racing_lock_free_return() {
+    loom::model(|| {
+        let sem = std::sync::Arc::new(Semaphore::new(2));
+        let first = sem.clone().try_acquire_owned().unwrap();
+        let second = sem.clone().try_acquire_owned().unwrap();
+        let r1 = thread::spawn(move || drop(first));
+        let r2 = thread::spawn(move || drop(second));
+        let took = sem.try_acquire().map(|p| p.forget()).is_some();
+        r1.join().unwrap();
+        r2.join().unwrap();
+        assert_eq!(sem.available(), if took { 1 } else { 2 });
+        assert_eq!(sem.waiters(), 0);
+    });
+}

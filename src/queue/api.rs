@@ -82,22 +82,26 @@ macro_rules! define_queue {
             }
 
             /// The most items the queue holds, or `None` if unbounded.
+            #[inline]
             pub fn capacity(&self) -> Option<usize> {
                 self.core.capacity()
             }
 
             /// Items in the queue now.
+            #[inline]
             pub fn len(&self) -> usize {
                 self.core.len()
             }
 
             /// Whether the queue holds no item.
+            #[inline]
             pub fn is_empty(&self) -> bool {
                 self.len() == 0
             }
 
             /// Whether a put now would wait (no room, counting slots reserved by sinks and
             /// permits). Never true for an unbounded queue.
+            #[inline]
             pub fn is_full(&self) -> bool {
                 self.core.is_full()
             }
@@ -129,6 +133,7 @@ macro_rules! define_queue {
             /// assert_eq!(late.unwrap_err().into_inner(), "b");
             /// # }
             /// ```
+            #[inline]
             pub fn put(&self, item: T) -> $crate::queue::ops::QueuePut<'_, Self> {
                 $crate::queue::ops::QueuePut($crate::wait::Waiter::new(
                     $crate::queue::ops::PutOp(self),
@@ -141,6 +146,7 @@ macro_rules! define_queue {
             /// # Errors
             ///
             /// [`PutError::Full`] or [`PutError::Closed`], with the item.
+            #[inline]
             pub fn try_put(&self, item: T) -> Result<(), PutError<T>> {
                 self.core.try_put(item)
             }
@@ -173,6 +179,7 @@ macro_rules! define_queue {
             /// assert_eq!(queue.get().await, Ok(7));
             /// # }
             /// ```
+            #[inline]
             pub fn reserve(&self) -> $crate::queue::ops::QueueReserve<'_, Self> {
                 $crate::queue::ops::QueueReserve($crate::wait::Waiter::new(
                     $crate::queue::ops::ReserveOp(self),
@@ -203,6 +210,7 @@ macro_rules! define_queue {
             /// assert_eq!(queue.len(), 1);
             /// # }
             /// ```
+            #[inline]
             pub fn reserve_owned(
                 self: $crate::sync::Arc<Self>,
             ) -> $crate::queue::ops::QueueReserveOwned<Self> {
@@ -238,6 +246,7 @@ macro_rules! define_queue {
             /// assert_eq!(queue.get().await, Ok(1));
             /// # }
             /// ```
+            #[inline]
             pub fn get(&self) -> $crate::queue::ops::QueueGet<'_, Self> {
                 $crate::queue::ops::QueueGet($crate::wait::Waiter::new(
                     $crate::queue::ops::GetOp(self),
@@ -250,6 +259,7 @@ macro_rules! define_queue {
             /// # Errors
             ///
             /// [`GetError::Empty`], or [`GetError::Closed`] if closed and drained.
+            #[inline]
             pub fn try_get(&self) -> Result<T, GetError> {
                 self.core.try_get()
             }
@@ -259,12 +269,14 @@ macro_rules! define_queue {
             /// # Errors
             ///
             /// [`TaskDoneError`] if called more times than items were put; the count stays 0.
+            #[inline]
             pub fn task_done(&self) -> Result<(), TaskDoneError> {
                 self.core.task_done()
             }
 
             /// Items that entered the queue (put, or handed to a getter) and were not yet
             /// marked [`task_done`](Self::task_done). A put that timed out does not count.
+            #[inline]
             pub fn unfinished_tasks(&self) -> usize {
                 self.core.unfinished_tasks()
             }
@@ -289,6 +301,7 @@ macro_rules! define_queue {
             /// let (_, ()) = tokio::join!(async { let _ = job; queue.task_done().unwrap() }, queue.join());
             /// # }
             /// ```
+            #[inline]
             pub fn join(&self) -> $crate::queue::ops::QueueJoin<'_, Self> {
                 $crate::queue::ops::QueueJoin($crate::wait::Waiter::new(
                     $crate::queue::ops::JoinOp(self),
@@ -299,22 +312,26 @@ macro_rules! define_queue {
             /// Closes the queue: later and waiting puts fail with [`PutError::Closed`] (with
             /// their items); gets take what is left, then fail with [`GetError::Closed`].
             /// `join` still waits for the `task_done` of every item. Closing twice does nothing.
+            #[inline]
             pub fn close(&self) {
                 self.core.close();
             }
 
             /// Whether [`close`](Self::close) was called.
+            #[inline]
             pub fn is_closed(&self) -> bool {
                 self.core.is_closed()
             }
 
             /// The queue as a [`Stream`](futures_core::Stream) of its items, ending when it is
             /// closed and drained.
+            #[inline]
             pub fn stream(&self) -> $crate::queue::stream::QueueStream<'_, T, Self> {
                 $crate::queue::stream::QueueStream::new(self)
             }
 
             /// The queue, held through an `Arc`, as a `'static` [`Stream`](futures_core::Stream).
+            #[inline]
             pub fn into_stream(
                 self: $crate::sync::Arc<Self>,
             ) -> $crate::queue::stream::OwnedQueueStream<T, Self> {
@@ -323,11 +340,13 @@ macro_rules! define_queue {
 
             /// The queue as a [`Sink`](futures_sink::Sink) of items (see
             /// [`QueueSink`](crate::queue::QueueSink)).
+            #[inline]
             pub fn sink(&self) -> $crate::queue::stream::QueueSink<'_, T, Self> {
                 $crate::queue::stream::QueueSink::new(self)
             }
 
             /// The queue, held through an `Arc`, as a `'static` [`Sink`](futures_sink::Sink).
+            #[inline]
             pub fn into_sink(
                 self: $crate::sync::Arc<Self>,
             ) -> $crate::queue::stream::OwnedQueueSink<T, Self> {
@@ -336,6 +355,7 @@ macro_rules! define_queue {
 
             /// Waiting futures registered and not yet served: getters (and streams), putters
             /// (and sinks or reservations), joiners.
+            #[inline]
             pub fn waiters(&self) -> usize {
                 self.core.waiters()
             }

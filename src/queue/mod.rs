@@ -49,6 +49,7 @@ pub(crate) trait QueueHandle: Clone {
     type Permit: stream::Fill<Item = <Self::Q as QueueKind>::Item>;
     fn queue(&self) -> &Self::Q;
     fn into_permit(self) -> Self::Permit;
+    #[inline]
     fn state(&self) -> MutexGuard<'_, State<Self::Q>> {
         self.queue().core().state.lock()
     }
@@ -57,9 +58,11 @@ pub(crate) trait QueueHandle: Clone {
 impl<'a, Q: QueueKind> QueueHandle for &'a Q {
     type Q = Q;
     type Permit = stream::PutPermit<'a, Q>;
+    #[inline]
     fn queue(&self) -> &Q {
         self
     }
+    #[inline]
     fn into_permit(self) -> Self::Permit {
         stream::PutPermit::new(self)
     }
@@ -68,9 +71,11 @@ impl<'a, Q: QueueKind> QueueHandle for &'a Q {
 impl<Q: QueueKind> QueueHandle for Arc<Q> {
     type Q = Q;
     type Permit = stream::OwnedPutPermit<Q>;
+    #[inline]
     fn queue(&self) -> &Q {
         self
     }
+    #[inline]
     fn into_permit(self) -> Self::Permit {
         stream::OwnedPutPermit::new(self)
     }
@@ -129,11 +134,13 @@ impl<T, O: Order<T>> QueueState<T, O> {
         self.items.len() + self.reserved < self.capacity
     }
 
+    #[inline]
     pub(crate) fn unfinished(&self) -> usize {
         self.unfinished
     }
 
     /// A new item enters the queue: to the oldest getter, else stored.
+    #[inline]
     fn enter(&mut self, item: T, wakes: &mut WakeList) {
         self.unfinished += 1;
         let slot = self.items.wrap(item);
@@ -146,6 +153,7 @@ impl<T, O: Order<T>> QueueState<T, O> {
     }
 
     /// An item a getter left without: to the next getter, else back where it is taken first.
+    #[inline]
     pub(crate) fn give_back(&mut self, slot: Slot<T, O>, wakes: &mut WakeList) {
         self.handed -= 1;
         if self.getters.is_empty() {
@@ -157,6 +165,7 @@ impl<T, O: Order<T>> QueueState<T, O> {
     }
 
     /// A getter took the item handed to it.
+    #[inline]
     pub(crate) fn item_taken(&mut self, wakes: &mut WakeList) {
         self.handed -= 1;
         self.end_getters_if_drained(wakes);
@@ -192,11 +201,13 @@ impl<T, O: Order<T>> QueueState<T, O> {
     }
 
     /// Serves putters while there is room.
+    #[inline]
     pub(crate) fn fill(&mut self, wakes: &mut WakeList) {
         while self.has_room() && self.admit_putter(wakes) {}
     }
 
     /// A get without waiting. `None`: it must wait.
+    #[inline(always)]
     pub(crate) fn take(&mut self, wakes: &mut WakeList) -> Option<Result<T, GetError>> {
         // toro's rule: a get on a full queue first moves the oldest putter's item in, then
         // takes by the queue's order (so LIFO and priority may return that very item). Only if
@@ -220,6 +231,7 @@ impl<T, O: Order<T>> QueueState<T, O> {
     }
 
     /// A put without waiting; the item comes back if it must wait.
+    #[inline]
     pub(crate) fn put(&mut self, item: T, wakes: &mut WakeList) -> Result<(), PutError<T>> {
         if self.closed {
             return Err(PutError::Closed(item));
@@ -233,6 +245,7 @@ impl<T, O: Order<T>> QueueState<T, O> {
     }
 
     /// A slot reservation without waiting. `None`: it must wait.
+    #[inline]
     pub(crate) fn reserve(&mut self) -> Option<Result<(), PutError<()>>> {
         if self.closed {
             return Some(Err(PutError::Closed(())));
@@ -245,6 +258,7 @@ impl<T, O: Order<T>> QueueState<T, O> {
     }
 
     /// Fills a reserved slot with `item`.
+    #[inline]
     pub(crate) fn put_reserved(
         &mut self,
         item: T,
@@ -261,6 +275,7 @@ impl<T, O: Order<T>> QueueState<T, O> {
     }
 
     /// Gives up a reserved slot unused.
+    #[inline]
     pub(crate) fn unreserve(&mut self, wakes: &mut WakeList) {
         self.reserved -= 1;
         self.fill(wakes);
@@ -295,19 +310,22 @@ impl<T, O: Order<T>> QueueCore<T, O> {
         let mut state = self.lock();
         let out = f(&mut state, &mut wakes);
         drop(state);
-        drop(wakes);
+        wakes.wake();
         out
     }
 
+    #[inline]
     pub(crate) fn capacity(&self) -> Option<usize> {
         self.capacity
     }
 
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         self.lock().items.len()
     }
 
     /// Runs `f` under the lock, waking what it collected after releasing it.
+    #[inline]
     pub(crate) fn with_state<R>(
         &self,
         f: impl FnOnce(&mut QueueState<T, O>, &mut WakeList) -> R,
@@ -315,14 +333,17 @@ impl<T, O: Order<T>> QueueCore<T, O> {
         self.with(f)
     }
 
+    #[inline]
     pub(crate) fn is_full(&self) -> bool {
         !self.lock().has_room()
     }
 
+    #[inline]
     pub(crate) fn try_put(&self, item: T) -> Result<(), PutError<T>> {
         self.with(|state, wakes| state.put(item, wakes))
     }
 
+    #[inline]
     pub(crate) fn try_get(&self) -> Result<T, GetError> {
         self.with(|state, wakes| state.take(wakes).unwrap_or(Err(GetError::Empty)))
     }
@@ -340,6 +361,7 @@ impl<T, O: Order<T>> QueueCore<T, O> {
         })
     }
 
+    #[inline]
     pub(crate) fn unfinished_tasks(&self) -> usize {
         self.lock().unfinished
     }
@@ -362,10 +384,12 @@ impl<T, O: Order<T>> QueueCore<T, O> {
         });
     }
 
+    #[inline]
     pub(crate) fn is_closed(&self) -> bool {
         self.lock().closed
     }
 
+    #[inline]
     pub(crate) fn waiters(&self) -> usize {
         let state = self.lock();
         state.getters.len() + state.putters.len() + state.joiners.len()

@@ -29,6 +29,7 @@ impl<H: QueueHandle> Op for GetOp<H> {
         &mut state.getters
     }
 
+    #[inline(always)]
     fn try_now(
         &self,
         _: &mut (),
@@ -93,6 +94,7 @@ impl<H: QueueHandle> Op for PutOp<H> {
         &mut state.putters
     }
 
+    #[inline(always)]
     fn try_now(
         &self,
         item: &mut Option<Item<H>>,

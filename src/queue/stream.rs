@@ -30,6 +30,7 @@ macro_rules! put_permit {
         }
 
         impl<$($lt,)? Q: QueueKind> $name<$($lt,)? Q> {
+            #[inline]
             pub(crate) fn new(queue: $handle) -> Self {
                 $name { queue, live: true }
             }
@@ -41,6 +42,7 @@ macro_rules! put_permit {
             ///
             /// [`PutError::Closed`] with the item if the queue was closed since the slot was
             /// reserved.
+            #[inline]
             pub fn put(mut self, item: Q::Item) -> Result<(), PutError<Q::Item>> {
                 self.live = false;
                 self.queue.core().with_state(|state, wakes| state.put_reserved(item, wakes))
@@ -55,6 +57,7 @@ macro_rules! put_permit {
         }
 
         impl<$($lt,)? Q: QueueKind> Drop for $name<$($lt,)? Q> {
+            #[inline]
             fn drop(&mut self) {
                 if self.live {
                     self.queue.core().with_state(|state, wakes| state.unreserve(wakes));
@@ -109,6 +112,7 @@ pub struct QueueStream<'a, T, Q: QueueKind<Item = T> = Queue<T>> {
 }
 
 impl<'a, T, Q: QueueKind<Item = T>> QueueStream<'a, T, Q> {
+    #[inline]
     pub(crate) fn new(queue: &'a Q) -> Self {
         QueueStream {
             inner: StreamInner {
@@ -134,6 +138,7 @@ pub struct OwnedQueueStream<T, Q: QueueKind<Item = T> = Queue<T>> {
 }
 
 impl<T, Q: QueueKind<Item = T>> OwnedQueueStream<T, Q> {
+    #[inline]
     pub(crate) fn new(queue: Arc<Q>) -> Self {
         OwnedQueueStream {
             inner: StreamInner {
@@ -246,6 +251,7 @@ pub struct QueueSink<'a, T, Q: QueueKind<Item = T> = Queue<T>> {
 }
 
 impl<'a, T, Q: QueueKind<Item = T>> QueueSink<'a, T, Q> {
+    #[inline]
     pub(crate) fn new(queue: &'a Q) -> Self {
         QueueSink {
             inner: SinkInner::new(queue),
@@ -262,6 +268,7 @@ pub struct OwnedQueueSink<T, Q: QueueKind<Item = T> = Queue<T>> {
 }
 
 impl<T, Q: QueueKind<Item = T>> OwnedQueueSink<T, Q> {
+    #[inline]
     pub(crate) fn new(queue: Arc<Q>) -> Self {
         OwnedQueueSink {
             inner: SinkInner::new(queue),
