@@ -190,7 +190,7 @@ impl Permits {
         } else {
             SLOW
         };
-        self.state.store(free * ONE | waiting, Ordering::Release);
+        self.state.store((free * ONE) | waiting, Ordering::Release);
     }
 
     /// Takes `n` permits if free and nobody is queued.
