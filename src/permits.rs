@@ -58,6 +58,7 @@ impl Permits {
         }
     }
 
+    #[inline]
     fn lock(&self) -> MutexGuard<'_, PermitLists> {
         self.lists.lock()
     }

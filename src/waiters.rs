@@ -100,6 +100,7 @@ impl<R, G> WaitList<R, G> {
     }
 
     /// Queues a waiter at the back.
+    #[inline(always)]
     pub(crate) fn push(&mut self, request: R, waker: Waker) -> Key {
         let idx = if self.free != NIL {
             let idx = self.free;
@@ -147,6 +148,7 @@ impl<R, G> WaitList<R, G> {
 
     /// Grants the oldest queued waiter `payload`: unlinks it, queues its waker on `wakes`, and
     /// returns its request. `None` (and `payload` dropped) if nobody waits.
+    #[inline]
     pub(crate) fn grant_front(&mut self, payload: G, wakes: &mut WakeList) -> Option<R> {
         let mut request = None;
         self.grant_front_with(
@@ -161,6 +163,7 @@ impl<R, G> WaitList<R, G> {
 
     /// Grants the oldest queued waiter a payload made from its request: unlinks it and queues
     /// its waker on `wakes`. Returns false if nobody waits.
+    #[inline]
     pub(crate) fn grant_front_with(
         &mut self,
         grant: impl FnOnce(R) -> G,
@@ -203,6 +206,7 @@ impl<R, G> WaitList<R, G> {
 
     /// Looks at `key`'s waiter for its owner's poll: takes the payload if granted, else says
     /// whether the stored waker still fits `waker`.
+    #[inline]
     pub(crate) fn poll(&mut self, key: Key, waker: &Waker) -> Polled<G> {
         let slot = self.slot_mut(key);
         match slot.entry {
@@ -248,12 +252,14 @@ impl<R, G> WaitList<R, G> {
         (removed, waker)
     }
 
+    #[inline]
     fn slot_mut(&mut self, key: Key) -> &mut Slot<R, G> {
         let slot = &mut self.slots[key.idx as usize];
         assert_eq!(slot.generation, key.generation, "stale waiter key");
         slot
     }
 
+    #[inline]
     fn take_granted(&mut self, idx: u32) -> G {
         match self.free_slot(idx).0 {
             Entry::Granted(payload) => payload,
@@ -261,6 +267,7 @@ impl<R, G> WaitList<R, G> {
         }
     }
 
+    #[inline]
     fn free_slot(&mut self, idx: u32) -> (Entry<R, G>, Option<Waker>) {
         let slot = &mut self.slots[idx as usize];
         slot.generation = slot.generation.wrapping_add(1);
@@ -274,6 +281,7 @@ impl<R, G> WaitList<R, G> {
         (entry, slot.waker.take())
     }
 
+    #[inline]
     fn link_back(&mut self, idx: u32) {
         let tail = self.tail;
         {
@@ -289,6 +297,7 @@ impl<R, G> WaitList<R, G> {
         self.tail = idx;
     }
 
+    #[inline]
     fn unlink(&mut self, idx: u32) {
         let (prev, next) = {
             let slot = &self.slots[idx as usize];
@@ -337,7 +346,7 @@ impl WakeList {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push(&mut self, waker: Option<Waker>) {
         let Some(waker) = waker else { return };
         if self.len < INLINE_WAKERS {

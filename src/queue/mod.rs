@@ -231,7 +231,7 @@ impl<T, O: Order<T>> QueueState<T, O> {
     }
 
     /// A put without waiting; the item comes back if it must wait.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn put(&mut self, item: T, wakes: &mut WakeList) -> Result<(), PutError<T>> {
         if self.closed {
             return Err(PutError::Closed(item));
