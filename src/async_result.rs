@@ -136,7 +136,6 @@ impl<T> AsyncResult<T> {
     }
 
     /// Waiting `get` futures registered and not yet released.
-    #[inline]
     pub fn waiters(&self) -> usize {
         self.waiters.lock().len()
     }

@@ -107,7 +107,6 @@ impl Barrier {
     }
 
     /// Waiting futures registered and not yet released (equal to [`arrived`](Self::arrived)).
-    #[inline]
     pub fn waiters(&self) -> usize {
         self.state.lock().waiters.len()
     }

@@ -262,7 +262,6 @@ impl BoundedSemaphore {
     }
 
     /// Waiting futures registered and not yet granted: acquirers and `wait_unlocked` callers.
-    #[inline]
     pub fn waiters(&self) -> usize {
         self.permits.waiters()
     }

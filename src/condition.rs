@@ -191,7 +191,6 @@ impl Condition {
     }
 
     /// Waiting futures registered and not yet notified.
-    #[inline]
     pub fn waiters(&self) -> usize {
         self.waiters.lock().len()
     }

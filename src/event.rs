@@ -116,7 +116,6 @@ impl Event {
     }
 
     /// Waiting futures registered and not yet released.
-    #[inline]
     pub fn waiters(&self) -> usize {
         self.state.lock().waiters.len()
     }

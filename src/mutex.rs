@@ -167,7 +167,6 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     /// Waiting `lock` futures registered and not yet granted.
-    #[inline]
     pub fn waiters(&self) -> usize {
         self.permits.waiters()
     }

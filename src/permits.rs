@@ -239,13 +239,11 @@ impl Permits {
     }
 
     /// Free permits and waiters, for `Debug`.
-    #[inline]
     pub(crate) fn snapshot(&self) -> (usize, usize) {
         let lists = self.lock();
         (self.available(), lists.acquirers.len() + lists.idle.len())
     }
 
-    #[inline]
     pub(crate) fn waiters(&self) -> usize {
         let lists = self.lock();
         lists.acquirers.len() + lists.idle.len()

@@ -194,7 +194,6 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     /// Waiting `read` and `write` futures registered and not yet granted.
-    #[inline]
     pub fn waiters(&self) -> usize {
         self.permits.waiters()
     }

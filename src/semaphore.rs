@@ -259,7 +259,6 @@ impl Semaphore {
     }
 
     /// Waiting futures registered and not yet granted: acquirers and `wait_unlocked` callers.
-    #[inline]
     pub fn waiters(&self) -> usize {
         self.permits.waiters()
     }

@@ -276,7 +276,6 @@ macro_rules! define_queue {
 
             /// Items that entered the queue (put, or handed to a getter) and were not yet
             /// marked [`task_done`](Self::task_done). A put that timed out does not count.
-            #[inline]
             pub fn unfinished_tasks(&self) -> usize {
                 self.core.unfinished_tasks()
             }
@@ -355,7 +354,6 @@ macro_rules! define_queue {
 
             /// Waiting futures registered and not yet served: getters (and streams), putters
             /// (and sinks or reservations), joiners.
-            #[inline]
             pub fn waiters(&self) -> usize {
                 self.core.waiters()
             }

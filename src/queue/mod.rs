@@ -361,7 +361,6 @@ impl<T, O: Order<T>> QueueCore<T, O> {
         })
     }
 
-    #[inline]
     pub(crate) fn unfinished_tasks(&self) -> usize {
         self.lock().unfinished
     }
@@ -389,7 +388,6 @@ impl<T, O: Order<T>> QueueCore<T, O> {
         self.lock().closed
     }
 
-    #[inline]
     pub(crate) fn waiters(&self) -> usize {
         let state = self.lock();
         state.getters.len() + state.putters.len() + state.joiners.len()
