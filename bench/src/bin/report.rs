@@ -250,6 +250,20 @@ fn render(results: &Results, sizes: &str, runs: usize) -> String {
     md
 }
 
+/// The size of tokio's `timeout` around its `Mutex::lock` (made inside a runtime, as it must be).
+fn tokio_timeout_size(m: &tokio::sync::Mutex<u64>) -> usize {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a tokio runtime");
+    rt.block_on(async {
+        std::mem::size_of_val(&tokio::time::timeout(
+            std::time::Duration::from_secs(1),
+            m.lock(),
+        ))
+    })
+}
+
 /// (9) memory: sizes of primitives and wait futures, next to the peers'.
 fn sizes() -> String {
     use std::mem::size_of_val;
@@ -307,7 +321,8 @@ fn sizes() -> String {
     let _ = writeln!(
         md,
         "\ntoro-sync only: Event {} (wait future {}), Condition {} (wait future {}), \
-         Queue<u64> {} (put future {}, get future {}), a lock() with a deadline {}.\n",
+         Queue<u64> {} (put future {}, get future {}), a lock() with a deadline {} (its timer \
+         inline, no allocation; tokio's `timeout(d, lock())`: {}).\n",
         size_of_val(&e),
         size_of_val(&e.wait()),
         size_of_val(&c),
@@ -316,6 +331,7 @@ fn sizes() -> String {
         size_of_val(&q.put(0)),
         size_of_val(&q.get()),
         size_of_val(&tm.lock().deadline(std::time::Duration::from_secs(1))),
+        tokio_timeout_size(&km),
     );
     md
 }
