@@ -120,7 +120,7 @@ impl BoundedSemaphore {
     #[inline]
     pub fn acquire_many(&self, n: usize) -> BoundedAcquire<'_> {
         self.check_bound(n);
-        BoundedAcquire(Waiter::new(AcquireOp { handle: self, n }, ()))
+        BoundedAcquire(Waiter::new(AcquireOp { handle: self, n }, 0))
     }
 
     /// Waits for one permit through an `Arc`: the permit is `'static`.
@@ -172,7 +172,7 @@ impl BoundedSemaphore {
     #[inline]
     pub fn acquire_many_owned(self: Arc<Self>, n: usize) -> BoundedAcquireOwned {
         self.check_bound(n);
-        BoundedAcquireOwned(Waiter::new(AcquireOp { handle: self, n }, ()))
+        BoundedAcquireOwned(Waiter::new(AcquireOp { handle: self, n }, 0))
     }
 
     /// Takes a permit if one is free and no request is queued.

@@ -113,7 +113,7 @@ impl<T: ?Sized> Mutex<T> {
     /// ```
     #[inline]
     pub fn lock(&self) -> MutexLock<'_, T> {
-        MutexLock(Waiter::new(AcquireOp { handle: self, n: 1 }, ()))
+        MutexLock(Waiter::new(AcquireOp { handle: self, n: 1 }, 0))
     }
 
     /// Waits for the lock, holding the mutex through an `Arc`: the guard is `'static`.
@@ -137,7 +137,7 @@ impl<T: ?Sized> Mutex<T> {
     /// ```
     #[inline]
     pub fn lock_owned(self: Arc<Self>) -> MutexLockOwned<T> {
-        MutexLockOwned(Waiter::new(AcquireOp { handle: self, n: 1 }, ()))
+        MutexLockOwned(Waiter::new(AcquireOp { handle: self, n: 1 }, 0))
     }
 
     /// Takes the lock if it is free and nobody waits for it.

@@ -17,6 +17,16 @@
 //!
 //! Invariant: a waiter list is non-empty only while `SLOW` is set; while `SLOW` is set the
 //! count changes only under the lock.
+//!
+//! # The lock-free pick-up
+//!
+//! A queued request is granted under the lock like any other, but its grant needs no slot:
+//! the waiter knows its `n`. So a grant frees the slot at once and publishes how far the
+//! grants have come (`granted`, see [`Request`]); the granted waiter, when polled or dropped,
+//! reads that without the lock and takes its permits, sparing a hand-off the second lock
+//! round trip. `granted` is published after the count, so a waiter that sees its grant sees
+//! the count without its permits. Loom models cover it through every permit model (a grant
+//! racing a drop, an expiry, a re-poll, a `try_lock`).
 
 use crate::error::Timeout;
 use crate::sync::{AtomicUsize, Mutex, MutexGuard, Ordering};
@@ -34,13 +44,33 @@ const ONE: usize = 2;
 pub(crate) struct Permits {
     /// `free permits * ONE | SLOW`.
     state: AtomicUsize,
+    /// The ticket after the last granted request: every queued request with a lower ticket
+    /// has been granted (see [`Request`]). Written under the lock, read without it.
+    granted: AtomicUsize,
     lists: Mutex<PermitLists>,
 }
 
 pub(crate) struct PermitLists {
-    acquirers: WaitList<usize, usize>,
+    acquirers: WaitList<Request, usize>,
+    /// The ticket the next queued request gets.
+    next_ticket: usize,
     /// `wait_unlocked` callers.
     idle: WaitList<(), ()>,
+}
+
+/// A queued request for `n` permits.
+///
+/// # Lock-free pick-up
+///
+/// Requests are numbered as they queue and granted strictly from the front, so the live
+/// requests are always granted in ticket order. A grant frees the waiter's slot at once and
+/// publishes `granted = ticket + 1` (Release); the waiter, polled or dropped, first compares
+/// its ticket with `granted` (Acquire) and, if it was granted, takes its `n` permits without
+/// the lock and without touching its slot. Tickets compare by wrapping difference, which is
+/// exact while fewer than `isize::MAX` requests are granted during one wait.
+pub(crate) struct Request {
+    n: usize,
+    ticket: usize,
 }
 
 impl Permits {
@@ -51,8 +81,10 @@ impl Permits {
         );
         Permits {
             state: AtomicUsize::new(permits * ONE),
+            granted: AtomicUsize::new(0),
             lists: Mutex::new(PermitLists {
                 acquirers: WaitList::new(),
+                next_ticket: 0,
                 idle: WaitList::new(),
             }),
         }
@@ -176,12 +208,14 @@ impl Permits {
     /// change the word (every lock-free attempt sees the flag, or fails its compare-and-swap
     /// on it), so one plain store does it.
     fn serve(&self, lists: &mut PermitLists, mut free: usize, wakes: &mut WakeList) {
-        while let Some(&need) = lists.acquirers.front() {
+        let mut last_granted = None;
+        while let Some(&Request { n: need, ticket }) = lists.acquirers.front() {
             if need > free {
                 break;
             }
             free -= need;
-            lists.acquirers.grant_front(need, wakes);
+            lists.acquirers.grant_front_freeing(wakes);
+            last_granted = Some(ticket);
         }
         if free > 0 && lists.acquirers.is_empty() {
             lists.idle.grant_all(|| (), wakes);
@@ -192,6 +226,11 @@ impl Permits {
             SLOW
         };
         self.state.store((free * ONE) | waiting, Ordering::Release);
+        if let Some(ticket) = last_granted {
+            // After the count: a waiter that sees its grant sees the count without its permits.
+            self.granted
+                .store(ticket.wrapping_add(1), Ordering::Release);
+        }
     }
 
     /// Takes `n` permits if free and nobody is queued.
@@ -265,16 +304,17 @@ pub(crate) struct AcquireOp<H> {
 
 impl<H: PermitHandle> Op for AcquireOp<H> {
     type State = PermitLists;
-    type Req = usize;
+    type Req = Request;
     type Grant = usize;
     type Output = H::Permit;
     type Timed = Result<H::Permit, Timeout>;
-    type Data = ();
+    /// The request's ticket, once queued.
+    type Data = usize;
 
     const FAST_PATH: bool = true;
 
     #[inline]
-    fn try_fast(&self, _: &mut ()) -> Option<H::Permit> {
+    fn try_fast(&self, _: &mut usize) -> Option<H::Permit> {
         self.handle
             .permits()
             .try_take_fast(self.n)
@@ -285,22 +325,39 @@ impl<H: PermitHandle> Op for AcquireOp<H> {
         self.handle.permits().lock()
     }
 
-    fn list(lists: &mut PermitLists) -> &mut WaitList<usize, usize> {
+    fn list(lists: &mut PermitLists) -> &mut WaitList<Request, usize> {
         &mut lists.acquirers
     }
 
-    fn try_now(&self, _: &mut (), lists: &mut PermitLists, _: &mut WakeList) -> Option<H::Permit> {
+    fn try_now(
+        &self,
+        _: &mut usize,
+        lists: &mut PermitLists,
+        _: &mut WakeList,
+    ) -> Option<H::Permit> {
         self.handle
             .permits()
             .take_or_slow(lists, self.n)
             .then(|| self.handle.clone().into_permit(self.n))
     }
 
-    fn register(&self, _: &mut (), _: &mut PermitLists) -> usize {
-        self.n
+    fn register(&self, ticket: &mut usize, lists: &mut PermitLists) -> Request {
+        *ticket = lists.next_ticket;
+        lists.next_ticket = lists.next_ticket.wrapping_add(1);
+        Request {
+            n: self.n,
+            ticket: *ticket,
+        }
     }
 
-    fn withdrawn(&self, lists: &mut PermitLists, _: &mut usize, wakes: &mut WakeList) {
+    #[inline]
+    fn granted_lock_free(&self, ticket: &usize) -> Option<usize> {
+        let granted = self.handle.permits().granted.load(Ordering::Acquire);
+        // Granted iff `granted > ticket`, in wrapping order.
+        ((granted.wrapping_sub(*ticket) as isize) > 0).then_some(self.n)
+    }
+
+    fn withdrawn(&self, lists: &mut PermitLists, _: &mut Request, wakes: &mut WakeList) {
         // If it was the head, the requests behind it may now fit.
         self.handle.permits().grant(lists, wakes);
     }
@@ -310,7 +367,7 @@ impl<H: PermitHandle> Op for AcquireOp<H> {
         None
     }
 
-    fn finish(&self, _: &mut (), n: usize) -> H::Permit {
+    fn finish(&self, _: &mut usize, n: usize) -> H::Permit {
         self.handle.clone().into_permit(n)
     }
 
@@ -318,7 +375,7 @@ impl<H: PermitHandle> Op for AcquireOp<H> {
         Ok(permit)
     }
 
-    fn timed_out(&self, _: &mut (), _: Option<usize>) -> Self::Timed {
+    fn timed_out(&self, _: &mut usize, _: Option<Request>) -> Self::Timed {
         Err(Timeout)
     }
 }

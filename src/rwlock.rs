@@ -131,7 +131,7 @@ impl<T: ?Sized> RwLock<T> {
                 handle: Reader(self),
                 n: 1,
             },
-            (),
+            0,
         ))
     }
 
@@ -160,7 +160,7 @@ impl<T: ?Sized> RwLock<T> {
                 handle: Writer(self),
                 n: self.max_readers,
             },
-            (),
+            0,
         ))
     }
 

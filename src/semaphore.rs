@@ -113,7 +113,7 @@ impl Semaphore {
     #[inline]
     pub fn acquire_many(&self, n: usize) -> Acquire<'_> {
         check_request(n);
-        Acquire(Waiter::new(AcquireOp { handle: self, n }, ()))
+        Acquire(Waiter::new(AcquireOp { handle: self, n }, 0))
     }
 
     /// Waits for one permit, holding the semaphore through an `Arc`: the permit is `'static`.
@@ -166,7 +166,7 @@ impl Semaphore {
     #[inline]
     pub fn acquire_many_owned(self: Arc<Self>, n: usize) -> AcquireOwned {
         check_request(n);
-        AcquireOwned(Waiter::new(AcquireOp { handle: self, n }, ()))
+        AcquireOwned(Waiter::new(AcquireOp { handle: self, n }, 0))
     }
 
     /// Takes a permit if one is free and no request is queued.

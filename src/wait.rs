@@ -67,6 +67,14 @@ pub(crate) trait Op {
     /// The owner takes its grant (under the lock, before `finish`). By default nothing to
     /// account for.
     fn taken(&self, _state: &mut Self::State, _grant: &Self::Grant, _wakes: &mut WakeList) {}
+    /// Whether this registered wait has been granted, read without the lock. Only for a list
+    /// whose grants free the waiter's slot at once (the grant then is implied by the request,
+    /// and `taken` has nothing to account for); such an op answers here, under the lock and
+    /// off it, before the waiter touches its slot. By default grants stay in the slot.
+    #[inline]
+    fn granted_lock_free(&self, _data: &Self::Data) -> Option<Self::Grant> {
+        None
+    }
     /// Turns a grant into the output (outside the lock).
     fn finish(&self, data: &mut Self::Data, grant: Self::Grant) -> Self::Output;
     /// The output with a deadline, on success.
@@ -185,17 +193,29 @@ impl<O: Op> Waiter<O> {
 
     #[inline(never)]
     fn poll_registered(&mut self, key: Key, cx: &mut Context<'_>) -> Poll<O::Output> {
+        if let Some(grant) = self.op.granted_lock_free(&self.data) {
+            self.state = State::Done;
+            return Poll::Ready(self.op.finish(&mut self.data, grant));
+        }
         let mut wakes = WakeList::new();
         let mut unused = None;
         let mut state = self.op.lock();
-        let grant = match O::list(&mut state).poll(key, cx.waker()) {
+        let polled = match self.op.granted_lock_free(&self.data) {
+            Some(grant) => Polled::Ready(grant),
+            None => O::list(&mut state).poll(key, cx.waker()),
+        };
+        let grant = match polled {
             Polled::Ready(grant) => grant,
             Polled::Pending => return Poll::Pending,
             Polled::NeedsWaker => {
                 drop(state);
                 let waker = cx.waker().clone();
                 state = self.op.lock();
-                match O::list(&mut state).set_waker(key, waker) {
+                let set = match self.op.granted_lock_free(&self.data) {
+                    Some(grant) => Err((grant, waker)),
+                    None => O::list(&mut state).set_waker(key, waker),
+                };
+                match set {
                     Ok(old) => {
                         drop(state);
                         drop(old);
@@ -230,7 +250,11 @@ impl<O: Op> Waiter<O> {
         };
         let mut wakes = WakeList::new();
         let mut state = self.op.lock();
-        let (removed, waker) = O::list(&mut state).remove(key);
+        let (removed, waker) = match self.op.granted_lock_free(&self.data) {
+            // Granted, and its slot already freed by the grant (its waker was taken then).
+            Some(grant) => (Removed::Granted(grant), None),
+            None => O::list(&mut state).remove(key),
+        };
         let left = match removed {
             Removed::Waiting(mut req) => {
                 self.op.withdrawn(&mut state, &mut req, &mut wakes);

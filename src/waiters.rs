@@ -11,6 +11,9 @@
 //!
 //! * Only the future that owns a [`Key`] frees its slot (by taking its grant or removing
 //!   itself), so a key never outlives its slot; the generation in the key is a check on that.
+//!   The one exception is a list whose grant is implied by the request (the permit core's):
+//!   [`WaitList::grant_front_freeing`] frees the slot as it grants, and the owner, told of the
+//!   grant by its primitive (`Op::granted_lock_free`), never uses its key again.
 //! * Granting unlinks the waiter from the FIFO and takes its waker out; the caller wakes it
 //!   after releasing the lock through a [`WakeList`].
 //! * Slots are reused through a free list: once the slab has grown to the largest number of
@@ -184,6 +187,26 @@ impl<R, G> WaitList<R, G> {
         };
         slot.entry = Entry::Granted(grant(request));
         true
+    }
+
+    /// Grants the oldest queued waiter and frees its slot at once, for a list whose grant is
+    /// implied by the request: the waiter learns of it without the lock (see
+    /// `Op::granted_lock_free`) and never touches its slot again. Queues its waker on `wakes`
+    /// and returns its request; `None` if nobody waits.
+    #[inline]
+    pub(crate) fn grant_front_freeing(&mut self, wakes: &mut WakeList) -> Option<R> {
+        if self.head == NIL {
+            return None;
+        }
+        let idx = self.head;
+        self.unlink(idx);
+        self.waiting -= 1;
+        let (entry, waker) = self.free_slot(idx);
+        wakes.push(waker);
+        match entry {
+            Entry::Waiting(request) => Some(request),
+            _ => unreachable!("a linked slot is always waiting"),
+        }
     }
 
     /// Grants every queued waiter, oldest first, a payload made from its request.
