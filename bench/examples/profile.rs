@@ -8,9 +8,16 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let workload = args.first().map(String::as_str).unwrap_or("sem");
     let peer = args.get(1).map(String::as_str).unwrap_or("toro");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
+    // `PROFILE_WORKERS=2` runs it on a multi-thread runtime with that many workers.
+    let rt = match std::env::var("PROFILE_WORKERS").ok().and_then(|w| w.parse().ok()) {
+        Some(workers) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .build()
+            .unwrap(),
+        None => tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap(),
+    };
     // `PROFILE_REPS` repeats the workload (for `perf record`, which samples).
     let reps: usize = std::env::var("PROFILE_REPS")
         .ok()
