@@ -9,7 +9,10 @@ fn main() {
     let workload = args.first().map(String::as_str).unwrap_or("sem");
     let peer = args.get(1).map(String::as_str).unwrap_or("toro");
     // `PROFILE_WORKERS=2` runs it on a multi-thread runtime with that many workers.
-    let rt = match std::env::var("PROFILE_WORKERS").ok().and_then(|w| w.parse().ok()) {
+    let rt = match std::env::var("PROFILE_WORKERS")
+        .ok()
+        .and_then(|w| w.parse().ok())
+    {
         Some(workers) => tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers)
             .build()
