@@ -53,9 +53,25 @@ impl Deadline {
         Deadline(Repr::At(instant))
     }
 
-    /// The absolute instant, on the clock of the timer that will fire it; `None` if so far in
-    /// the future that it cannot be represented (the wait is then unbounded).
-    pub(crate) fn resolve(self) -> Option<Instant> {
+    /// The absolute instant this deadline stands for, read now: an `at` instant as it is, an
+    /// `after` duration added to the current time on the clock of the timer that will fire it
+    /// (tokio's inside a tokio runtime, so its paused clock applies; the system's monotonic clock
+    /// elsewhere). `None` if so far in the future that it cannot be represented (the wait is then
+    /// unbounded).
+    ///
+    /// Every `.deadline(d)` of this crate calls it once, when `.deadline(d)` is called. It is
+    /// public so that crates building waits of their own on top of toro-sync (such as a tier
+    /// that waits on a server) resolve a [`Deadline`] exactly as toro-sync does.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use toro_sync::Deadline;
+    ///
+    /// let at = Deadline::from(Duration::from_secs(1)).resolve().unwrap();
+    /// assert!(at > Instant::now());
+    /// assert_eq!(Deadline::from(Duration::MAX).resolve(), None);
+    /// ```
+    pub fn resolve(self) -> Option<Instant> {
         match self.0 {
             Repr::At(instant) => Some(instant),
             Repr::After(duration) => clock::now().checked_add(duration),
