@@ -27,8 +27,40 @@ thread_local! {
     static WAKER: Waker = Waker::from(Arc::new(Unparker(thread::current())));
 }
 
+/// Panics if this thread runs async tasks, where parking it could deadlock them: inside a
+/// tokio runtime's worker or `block_on` (a `spawn_blocking` thread, or a plain thread, is
+/// fine). A runtime entered on this thread refuses a second entry; that refusal is the test.
+#[cfg(all(feature = "tokio", not(loom)))]
+#[track_caller]
+fn assert_not_async_context() {
+    let Ok(handle) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    // When the runtime is entered here, tokio's own refusal is printed first; ours follows.
+    let entered =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle.block_on(async {})))
+            .is_err();
+    if entered {
+        panic!(
+            "toro-sync: `.block()` was called on a thread that runs async tasks (inside a tokio \
+             runtime); parking it could deadlock them. Use `.await` there, or call `.block()` \
+             from a plain thread or `tokio::task::spawn_blocking`"
+        );
+    }
+}
+
+#[cfg(not(all(feature = "tokio", not(loom))))]
+#[track_caller]
+fn assert_not_async_context() {}
+
 /// Waits for `wait` on this thread, without a deadline.
-pub(crate) fn block_on<F: Waitable>(mut wait: F) -> F::Output {
+#[track_caller]
+pub(crate) fn block_on<F: Waitable>(wait: F) -> F::Output {
+    assert_not_async_context();
+    park_on(wait)
+}
+
+fn park_on<F: Waitable>(mut wait: F) -> F::Output {
     WAKER.with(|waker| {
         let mut cx = Context::from_waker(waker);
         loop {
@@ -41,9 +73,11 @@ pub(crate) fn block_on<F: Waitable>(mut wait: F) -> F::Output {
 }
 
 /// Waits for `wait` on this thread until `at` (`None`: no deadline).
+#[track_caller]
 pub(crate) fn block_until<F: Waitable>(mut wait: F, at: Option<Instant>) -> F::Timed {
+    assert_not_async_context();
     let Some(at) = at else {
-        return F::ok(block_on(wait));
+        return F::ok(park_on(wait));
     };
     if Instant::now() >= at {
         return match wait.poll_wait(None) {

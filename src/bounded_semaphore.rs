@@ -3,8 +3,10 @@
 use std::fmt;
 
 use crate::error::{ReleaseError, Timeout};
-use crate::permits::{AcquireOp, PermitHandle, Permits, WaitUnlockedOp};
-use crate::semaphore::{WaitUnlocked, check_request};
+use crate::permits::{
+    AcquireOp, PermitHandle, Permits, SemaphoreWaitUnlocked, WaitUnlockedOp, check_request,
+    permit_types,
+};
 use crate::sync::{Arc, AtomicUsize, Ordering};
 use crate::wait::{Waiter, wait_future};
 
@@ -91,7 +93,7 @@ impl BoundedSemaphore {
     /// # }
     /// ```
     #[inline]
-    pub fn acquire(&self) -> BoundedAcquire<'_> {
+    pub fn acquire(&self) -> BoundedSemaphoreAcquire<'_> {
         self.acquire_many(1)
     }
 
@@ -118,9 +120,9 @@ impl BoundedSemaphore {
     /// # }
     /// ```
     #[inline]
-    pub fn acquire_many(&self, n: usize) -> BoundedAcquire<'_> {
+    pub fn acquire_many(&self, n: usize) -> BoundedSemaphoreAcquire<'_> {
         self.check_bound(n);
-        BoundedAcquire(Waiter::new(AcquireOp { handle: self, n }, 0))
+        BoundedSemaphoreAcquire(Waiter::new(AcquireOp { handle: self, n }, 0))
     }
 
     /// Waits for one permit through an `Arc`: the permit is `'static`.
@@ -143,7 +145,7 @@ impl BoundedSemaphore {
     /// # }
     /// ```
     #[inline]
-    pub fn acquire_owned(self: Arc<Self>) -> BoundedAcquireOwned {
+    pub fn acquire_owned(self: Arc<Self>) -> BoundedSemaphoreAcquireOwned {
         self.acquire_many_owned(1)
     }
 
@@ -170,9 +172,9 @@ impl BoundedSemaphore {
     /// # }
     /// ```
     #[inline]
-    pub fn acquire_many_owned(self: Arc<Self>, n: usize) -> BoundedAcquireOwned {
+    pub fn acquire_many_owned(self: Arc<Self>, n: usize) -> BoundedSemaphoreAcquireOwned {
         self.check_bound(n);
-        BoundedAcquireOwned(Waiter::new(AcquireOp { handle: self, n }, 0))
+        BoundedSemaphoreAcquireOwned(Waiter::new(AcquireOp { handle: self, n }, 0))
     }
 
     /// Takes a permit if one is free and no request is queued.
@@ -252,8 +254,8 @@ impl BoundedSemaphore {
     /// # }
     /// ```
     #[inline]
-    pub fn wait_unlocked(&self) -> WaitUnlocked<'_> {
-        WaitUnlocked(Waiter::new(
+    pub fn wait_unlocked(&self) -> SemaphoreWaitUnlocked<'_> {
+        SemaphoreWaitUnlocked(Waiter::new(
             WaitUnlockedOp {
                 permits: &self.permits,
             },
@@ -298,18 +300,18 @@ impl fmt::Debug for BoundedSemaphore {
 
 wait_future! {
     /// The future of [`BoundedSemaphore::acquire`] and [`BoundedSemaphore::acquire_many`].
-    BoundedAcquire ['a] ['a] = Waiter<AcquireOp<&'a BoundedSemaphore>>
+    BoundedSemaphoreAcquire ['a] ['a] = Waiter<AcquireOp<&'a BoundedSemaphore>>
         => BoundedSemaphorePermit<'a>, Result<BoundedSemaphorePermit<'a>, Timeout>;
 }
 
 wait_future! {
     /// The future of [`BoundedSemaphore::acquire_owned`] and
     /// [`BoundedSemaphore::acquire_many_owned`].
-    BoundedAcquireOwned [] [] = Waiter<AcquireOp<Arc<BoundedSemaphore>>>
+    BoundedSemaphoreAcquireOwned [] [] = Waiter<AcquireOp<Arc<BoundedSemaphore>>>
         => OwnedBoundedSemaphorePermit, Result<OwnedBoundedSemaphorePermit, Timeout>;
 }
 
-crate::semaphore::permit_types! {
+permit_types! {
     BoundedSemaphore;
     /// Permits from a [`BoundedSemaphore`], returned when dropped (never past the bound).
     BoundedSemaphorePermit;

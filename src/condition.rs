@@ -270,7 +270,7 @@ wait_future! {
 }
 
 /// [`Condition::wait_with`]: wait for a notification, then re-lock.
-pub struct WaitWith<'a, T: ?Sized> {
+pub(crate) struct WaitWith<'a, T: ?Sized> {
     cond: &'a Condition,
     mutex: &'a Mutex<T>,
     phase: Phase<'a, T>,

@@ -99,12 +99,42 @@ impl From<tokio::time::Instant> for Deadline {
 }
 
 pin_project_lite::pin_project! {
-    /// A wait bounded by a [`Deadline`]; made by `.deadline(d)` on any waiting future.
+    /// A wait bounded by a [`Deadline`]; made by `.deadline(d)` on any waiting future of the
+    /// crate, with `d` a [`Duration`] from now or an [`Instant`].
     ///
     /// Resolves to `Result<T, Timeout>` where the wait resolves to `T` — except the queue
-    /// operations, whose `Result` gains its `Timeout` variant instead. Dropping it is the same
-    /// as dropping the wait. `.block()` waits on the calling thread with the deadline as a
-    /// park timeout.
+    /// operations, whose `Result` gains its `Timeout` variant instead. On expiry the wait is
+    /// withdrawn: a grant that arrived first is kept (the wait succeeds), otherwise nothing was
+    /// taken. A deadline already passed (or `Duration::ZERO`) tries once without waiting and
+    /// leaves nothing registered. Dropping it is the same as dropping the wait. `.block()`
+    /// waits on the calling thread with the deadline as a park timeout.
+    ///
+    /// Deadlines fire on tokio's timer inside a tokio runtime (so `tokio::time::pause`
+    /// applies) and on async-io's timer on any other executor.
+    ///
+    /// # Panics
+    ///
+    /// Awaiting it with a deadline still ahead panics inside a tokio runtime built without its
+    /// time driver, and outside tokio when the `async-io` feature is off (`.block()` needs
+    /// neither).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use toro_sync::{Semaphore, Timeout};
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// let sem = Semaphore::new(1);
+    /// let held = sem.acquire().await;
+    /// // Waits a second (of tokio's paused clock here), then gives up.
+    /// assert_eq!(sem.acquire().deadline(Duration::from_secs(1)).await.err(), Some(Timeout));
+    /// // Zero: try once.
+    /// assert!(sem.acquire().deadline(Duration::ZERO).await.is_err());
+    /// drop(held);
+    /// assert!(sem.acquire().deadline(Duration::ZERO).await.is_ok());
+    /// # }
+    /// ```
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct WithDeadline<F> {
         inner: F,
@@ -128,6 +158,11 @@ impl<F: Waitable> WithDeadline<F> {
     /// Completes the wait on the calling thread, parking it until the wait completes or the
     /// deadline passes. Needs no runtime. Not for use inside async code: it blocks the
     /// executor's thread.
+    ///
+    /// # Panics
+    ///
+    /// When called on a thread that runs async tasks (see [Waiting](crate#waiting)).
+    #[track_caller]
     pub fn block(self) -> F::Timed {
         crate::block::block_until(self.inner, self.at)
     }

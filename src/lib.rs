@@ -29,7 +29,7 @@
 //!
 //! # Waiting
 //!
-//! Every method that can wait returns a named future (in [`futures`]). Awaiting it waits as
+//! Every method that can wait returns a named future (in [`future`]). Awaiting it waits as
 //! long as it takes. Every one of them also has:
 //!
 //! * `.deadline(d)`, with `d` a [`Duration`](std::time::Duration) from now or an
@@ -85,6 +85,7 @@
 //! with a message saying so); `.block()` with a deadline still works.
 
 #![deny(unsafe_op_in_unsafe_fn)]
+#![warn(unreachable_pub)]
 
 mod async_result;
 mod barrier;
@@ -96,7 +97,7 @@ pub mod error;
 mod event;
 mod mutex;
 mod permits;
-pub mod queue;
+mod queue;
 mod rwlock;
 mod semaphore;
 mod sync;
@@ -111,28 +112,42 @@ pub use deadline::Deadline;
 pub use error::{AlreadySet, GetError, NotReady, PutError, ReleaseError, TaskDoneError, Timeout};
 pub use event::Event;
 pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard};
-pub use queue::api::{JoinableQueue, LifoQueue, PriorityQueue, Queue};
+pub use queue::{
+    Fifo, GenericQueue, JoinableQueue, Lifo, LifoQueue, Order, Priority, PriorityQueue, Queue,
+};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use semaphore::Semaphore;
 
-/// Permit types of the semaphores.
+/// Permit types of the semaphores, and a queue's reserved slot.
 pub use bounded_semaphore::{BoundedSemaphorePermit, OwnedBoundedSemaphorePermit};
+pub use queue::{OwnedPutPermit, PutPermit};
 pub use semaphore::{OwnedSemaphorePermit, SemaphorePermit};
 
-/// The named futures every waiting method returns, and [`WithDeadline`](futures::WithDeadline).
+/// A queue as a `Stream` or a `Sink`.
+pub use queue::{OwnedQueueSink, OwnedQueueStream, QueueSink, QueueStream};
+
+/// The named futures every waiting method returns, [`WithDeadline`](future::WithDeadline), and
+/// the [`Waitable`](future::Waitable) interface they share.
 ///
-/// Each has `.deadline(d)` and `.block()` as inherent methods.
-pub mod futures {
+/// Each future is named after its type and method (`Semaphore::acquire` →
+/// [`SemaphoreAcquire`](future::SemaphoreAcquire)), with `Owned` for the `*_owned` methods
+/// that take an `Arc<Self>` and return a `'static` result. Each has `.deadline(d)` and
+/// `.block()` as inherent methods (see [Waiting](crate#waiting)).
+///
+/// The module is `future`, not `futures`, so that `use toro_sync::*;` never clashes with the
+/// `futures` crate.
+pub mod future {
     pub use crate::async_result::AsyncResultGet;
     pub use crate::barrier::BarrierWait;
-    pub use crate::bounded_semaphore::{BoundedAcquire, BoundedAcquireOwned};
+    pub use crate::bounded_semaphore::{BoundedSemaphoreAcquire, BoundedSemaphoreAcquireOwned};
     pub use crate::condition::{ConditionWait, ConditionWaitWith};
     pub use crate::deadline::WithDeadline;
     pub use crate::event::EventWait;
     pub use crate::mutex::{MutexLock, MutexLockOwned};
-    pub use crate::queue::ops::{QueueGet, QueueJoin, QueuePut, QueueReserve, QueueReserveOwned};
+    pub use crate::permits::SemaphoreWaitUnlocked;
+    pub use crate::queue::{QueueGet, QueueJoin, QueuePut, QueueReserve, QueueReserveOwned};
     pub use crate::rwlock::{RwLockRead, RwLockWrite};
-    pub use crate::semaphore::{Acquire, AcquireOwned, WaitUnlocked};
+    pub use crate::semaphore::{SemaphoreAcquire, SemaphoreAcquireOwned};
     pub use crate::wait::Waitable;
 }
 

@@ -30,11 +30,11 @@
 
 use crate::error::Timeout;
 use crate::sync::{AtomicUsize, Mutex, MutexGuard, Ordering};
-use crate::wait::Op;
+use crate::wait::{Op, Waiter, wait_future};
 use crate::waiters::{WaitList, WakeList};
 
 /// The largest permit count a semaphore can hold (as tokio: `usize::MAX >> 3`).
-pub const MAX_PERMITS: usize = usize::MAX >> 3;
+pub(crate) const MAX_PERMITS: usize = usize::MAX >> 3;
 
 /// Set while waiters are queued: every change of the count then goes through the lock.
 const SLOW: usize = 1;
@@ -428,3 +428,97 @@ impl Op for WaitUnlockedOp<'_> {
         Err(Timeout)
     }
 }
+
+#[inline]
+pub(crate) fn check_request(n: usize) {
+    assert!(
+        n <= MAX_PERMITS,
+        "cannot request more than MAX_PERMITS ({MAX_PERMITS}) permits, got {n}"
+    );
+}
+
+wait_future! {
+    /// The future of [`Semaphore::wait_unlocked`](crate::Semaphore::wait_unlocked) and
+    /// [`BoundedSemaphore::wait_unlocked`](crate::BoundedSemaphore::wait_unlocked).
+    SemaphoreWaitUnlocked ['a] ['a] = Waiter<WaitUnlockedOp<'a>> => (), Result<(), Timeout>;
+}
+
+/// Declares a semaphore's two permit types (borrowed and owned), returned on drop, and the
+/// handles through which the permit core makes them.
+macro_rules! permit_types {
+    (
+        $sem:ident;
+        $(#[$meta:meta])* $name:ident;
+        $(#[$owned_meta:meta])* $owned:ident;
+    ) => {
+        impl<'a> $crate::permits::PermitHandle for &'a $sem {
+            type Permit = $name<'a>;
+
+            #[inline]
+            fn permits(&self) -> &$crate::permits::Permits {
+                &self.permits
+            }
+
+            #[inline]
+            fn into_permit(self, n: usize) -> $name<'a> {
+                $name { sem: self, n }
+            }
+        }
+
+        impl $crate::permits::PermitHandle for $crate::sync::Arc<$sem> {
+            type Permit = $owned;
+
+            #[inline]
+            fn permits(&self) -> &$crate::permits::Permits {
+                &self.permits
+            }
+
+            #[inline]
+            fn into_permit(self, n: usize) -> $owned {
+                $owned { sem: self, n }
+            }
+        }
+
+        $crate::permits::permit_types!(@one $(#[$meta])* $name ['a] = &'a $sem);
+        $crate::permits::permit_types!(@one $(#[$owned_meta])* $owned [] = $crate::sync::Arc<$sem>);
+    };
+    (@one $(#[$meta:meta])* $name:ident [$($lt:lifetime)?] = $handle:ty) => {
+        $(#[$meta])*
+        #[must_use = "the permits are returned as soon as the permit is dropped"]
+        pub struct $name<$($lt)?> {
+            sem: $handle,
+            n: usize,
+        }
+
+        impl<$($lt)?> $name<$($lt)?> {
+            /// How many permits this holds.
+            #[inline]
+            pub fn count(&self) -> usize {
+                self.n
+            }
+
+            /// Keeps the permits out of circulation: they are not returned on drop.
+            #[inline]
+            pub fn forget(mut self) {
+                self.sem.forgotten(std::mem::take(&mut self.n));
+            }
+        }
+
+        impl<$($lt)?> Drop for $name<$($lt)?> {
+            #[inline]
+            fn drop(&mut self) {
+                if self.n > 0 {
+                    self.sem.permits.release(self.n);
+                }
+            }
+        }
+
+        impl<$($lt)?> std::fmt::Debug for $name<$($lt)?> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($name)).field("count", &self.n).finish()
+            }
+        }
+    };
+}
+
+pub(crate) use permit_types;

@@ -3,7 +3,10 @@
 use std::fmt;
 
 use crate::error::Timeout;
-use crate::permits::{AcquireOp, MAX_PERMITS, PermitHandle, Permits, WaitUnlockedOp};
+use crate::permits::{
+    AcquireOp, MAX_PERMITS, PermitHandle, Permits, SemaphoreWaitUnlocked, WaitUnlockedOp,
+    check_request, permit_types,
+};
 use crate::sync::Arc;
 use crate::wait::{Waiter, wait_future};
 
@@ -82,7 +85,7 @@ impl Semaphore {
     /// # }
     /// ```
     #[inline]
-    pub fn acquire(&self) -> Acquire<'_> {
+    pub fn acquire(&self) -> SemaphoreAcquire<'_> {
         self.acquire_many(1)
     }
 
@@ -111,9 +114,9 @@ impl Semaphore {
     /// # }
     /// ```
     #[inline]
-    pub fn acquire_many(&self, n: usize) -> Acquire<'_> {
+    pub fn acquire_many(&self, n: usize) -> SemaphoreAcquire<'_> {
         check_request(n);
-        Acquire(Waiter::new(AcquireOp { handle: self, n }, 0))
+        SemaphoreAcquire(Waiter::new(AcquireOp { handle: self, n }, 0))
     }
 
     /// Waits for one permit, holding the semaphore through an `Arc`: the permit is `'static`.
@@ -136,7 +139,7 @@ impl Semaphore {
     /// # }
     /// ```
     #[inline]
-    pub fn acquire_owned(self: Arc<Self>) -> AcquireOwned {
+    pub fn acquire_owned(self: Arc<Self>) -> SemaphoreAcquireOwned {
         self.acquire_many_owned(1)
     }
 
@@ -164,9 +167,9 @@ impl Semaphore {
     /// # }
     /// ```
     #[inline]
-    pub fn acquire_many_owned(self: Arc<Self>, n: usize) -> AcquireOwned {
+    pub fn acquire_many_owned(self: Arc<Self>, n: usize) -> SemaphoreAcquireOwned {
         check_request(n);
-        AcquireOwned(Waiter::new(AcquireOp { handle: self, n }, 0))
+        SemaphoreAcquireOwned(Waiter::new(AcquireOp { handle: self, n }, 0))
     }
 
     /// Takes a permit if one is free and no request is queued.
@@ -249,8 +252,8 @@ impl Semaphore {
     /// # }
     /// ```
     #[inline]
-    pub fn wait_unlocked(&self) -> WaitUnlocked<'_> {
-        WaitUnlocked(Waiter::new(
+    pub fn wait_unlocked(&self) -> SemaphoreWaitUnlocked<'_> {
+        SemaphoreWaitUnlocked(Waiter::new(
             WaitUnlockedOp {
                 permits: &self.permits,
             },
@@ -267,14 +270,6 @@ impl Semaphore {
 impl Semaphore {
     /// Permits leaving circulation: nothing to track for an unbounded semaphore.
     fn forgotten(&self, _n: usize) {}
-}
-
-#[inline]
-pub(crate) fn check_request(n: usize) {
-    assert!(
-        n <= MAX_PERMITS,
-        "cannot request more than MAX_PERMITS ({MAX_PERMITS}) permits, got {n}"
-    );
 }
 
 impl Default for Semaphore {
@@ -296,100 +291,15 @@ impl fmt::Debug for Semaphore {
 
 wait_future! {
     /// The future of [`Semaphore::acquire`] and [`Semaphore::acquire_many`].
-    Acquire ['a] ['a] = Waiter<AcquireOp<&'a Semaphore>>
+    SemaphoreAcquire ['a] ['a] = Waiter<AcquireOp<&'a Semaphore>>
         => SemaphorePermit<'a>, Result<SemaphorePermit<'a>, Timeout>;
 }
 
 wait_future! {
     /// The future of [`Semaphore::acquire_owned`] and [`Semaphore::acquire_many_owned`].
-    AcquireOwned [] [] = Waiter<AcquireOp<Arc<Semaphore>>>
+    SemaphoreAcquireOwned [] [] = Waiter<AcquireOp<Arc<Semaphore>>>
         => OwnedSemaphorePermit, Result<OwnedSemaphorePermit, Timeout>;
 }
-
-wait_future! {
-    /// The future of [`Semaphore::wait_unlocked`] and [`BoundedSemaphore::wait_unlocked`](crate::BoundedSemaphore::wait_unlocked).
-    WaitUnlocked ['a] ['a] = Waiter<WaitUnlockedOp<'a>> => (), Result<(), Timeout>;
-}
-
-/// Declares a semaphore's two permit types (borrowed and owned), returned on drop, and the
-/// handles through which the permit core makes them.
-macro_rules! permit_types {
-    (
-        $sem:ident;
-        $(#[$meta:meta])* $name:ident;
-        $(#[$owned_meta:meta])* $owned:ident;
-    ) => {
-        impl<'a> $crate::permits::PermitHandle for &'a $sem {
-            type Permit = $name<'a>;
-
-            #[inline]
-            fn permits(&self) -> &$crate::permits::Permits {
-                &self.permits
-            }
-
-            #[inline]
-            fn into_permit(self, n: usize) -> $name<'a> {
-                $name { sem: self, n }
-            }
-        }
-
-        impl $crate::permits::PermitHandle for $crate::sync::Arc<$sem> {
-            type Permit = $owned;
-
-            #[inline]
-            fn permits(&self) -> &$crate::permits::Permits {
-                &self.permits
-            }
-
-            #[inline]
-            fn into_permit(self, n: usize) -> $owned {
-                $owned { sem: self, n }
-            }
-        }
-
-        $crate::semaphore::permit_types!(@one $(#[$meta])* $name ['a] = &'a $sem);
-        $crate::semaphore::permit_types!(@one $(#[$owned_meta])* $owned [] = $crate::sync::Arc<$sem>);
-    };
-    (@one $(#[$meta:meta])* $name:ident [$($lt:lifetime)?] = $handle:ty) => {
-        $(#[$meta])*
-        #[must_use = "the permits are returned as soon as the permit is dropped"]
-        pub struct $name<$($lt)?> {
-            sem: $handle,
-            n: usize,
-        }
-
-        impl<$($lt)?> $name<$($lt)?> {
-            /// How many permits this holds.
-            #[inline]
-            pub fn count(&self) -> usize {
-                self.n
-            }
-
-            /// Keeps the permits out of circulation: they are not returned on drop.
-            #[inline]
-            pub fn forget(mut self) {
-                self.sem.forgotten(std::mem::take(&mut self.n));
-            }
-        }
-
-        impl<$($lt)?> Drop for $name<$($lt)?> {
-            #[inline]
-            fn drop(&mut self) {
-                if self.n > 0 {
-                    self.sem.permits.release(self.n);
-                }
-            }
-        }
-
-        impl<$($lt)?> std::fmt::Debug for $name<$($lt)?> {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.debug_struct(stringify!($name)).field("count", &self.n).finish()
-            }
-        }
-    };
-}
-
-pub(crate) use permit_types;
 
 permit_types! {
     Semaphore;

@@ -332,15 +332,28 @@ impl<O: Op> Waitable for Waiter<O> {
 }
 
 /// Declares a named waiting future around a [`Waitable`], with `Future`, `.deadline()`,
-/// `.block()` and `Debug`.
+/// `.block()` and `Debug`. Generics come as `[struct generics (with defaults)] [impl generics]
+/// [arguments]`, or `[impl generics] [arguments]` when the struct has no defaults.
 macro_rules! wait_future {
     (
         $(#[$meta:meta])*
         $name:ident [$($gen:tt)*] [$($arg:tt)*] = $inner:ty => $out:ty, $timed:ty;
     ) => {
+        $crate::wait::wait_future! {
+            $(#[$meta])*
+            $name [$($gen)*] [$($gen)*] [$($arg)*] = $inner => $out, $timed;
+        }
+    };
+    (
+        $(#[$meta:meta])*
+        $name:ident [$($decl:tt)*] [$($gen:tt)*] [$($arg:tt)*] = $inner:ty => $out:ty, $timed:ty;
+    ) => {
         $(#[$meta])*
+        ///
+        /// Await it, bound it with [`deadline`](Self::deadline), or complete it on a plain
+        /// thread with [`block`](Self::block) (see [Waiting](crate#waiting)).
         #[must_use = "futures do nothing unless you `.await` or poll them"]
-        pub struct $name<$($gen)*>(pub(crate) $inner);
+        pub struct $name<$($decl)*>(pub(crate) $inner);
 
         impl<$($gen)*> ::core::future::Future for $name<$($arg)*> {
             type Output = $out;
@@ -378,39 +391,30 @@ macro_rules! wait_future {
         }
 
         impl<$($gen)*> $name<$($arg)*> {
-            /// Bounds this wait by a deadline: a [`Duration`](std::time::Duration) from now or
-            /// an [`Instant`](std::time::Instant). On expiry the wait is withdrawn and the
-            /// output is the timeout (`Err(Timeout)`, or the queue operation's `Timeout`
-            /// variant); a deadline already passed tries once without waiting. See
-            /// [`Deadline`](crate::Deadline).
+            /// Bounds this wait by a deadline, a `Duration` from now or an `Instant`: see
+            /// [`WithDeadline`]($crate::future::WithDeadline) and [Waiting](crate#waiting).
             ///
             /// # Panics
             ///
-            /// Awaiting it with a deadline still ahead panics inside a tokio runtime built
-            /// without its time driver, and outside tokio when the `async-io` feature is off
-            /// (`.block()` needs neither).
+            /// As [`WithDeadline`]($crate::future::WithDeadline#panics).
+            #[doc(alias = "timeout")]
+            #[inline]
             pub fn deadline(
                 self,
                 deadline: impl Into<$crate::Deadline>,
-            ) -> $crate::futures::WithDeadline<Self> {
-                $crate::futures::WithDeadline::new(self, deadline.into())
+            ) -> $crate::future::WithDeadline<Self> {
+                $crate::future::WithDeadline::new(self, deadline.into())
             }
 
-            /// Completes this wait on the calling thread, parking it until then. Needs no
-            /// runtime. Not for use inside async code: it blocks the executor's thread.
+            /// Completes this wait on the calling thread, parking it: see
+            /// [Waiting](crate#waiting).
             ///
-            /// # Examples
+            /// # Panics
             ///
-            /// ```
-            /// use std::sync::Arc;
-            /// use toro_sync::Semaphore;
-            ///
-            /// let sem = Arc::new(Semaphore::new(0));
-            /// let s = sem.clone();
-            /// let t = std::thread::spawn(move || s.acquire().block().forget());
-            /// sem.release();
-            /// t.join().unwrap();
-            /// ```
+            /// When called on a thread that runs async tasks (see [Waiting](crate#waiting)).
+            #[doc(alias = "blocking_lock")]
+            #[doc(alias = "blocking_recv")]
+            #[track_caller]
             pub fn block(self) -> $out {
                 $crate::block::block_on(self)
             }

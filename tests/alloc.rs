@@ -8,7 +8,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::task::Context;
 
-use toro_sync::futures::*;
+use toro_sync::future::*;
 use toro_sync::*;
 
 struct Counting;
@@ -185,8 +185,8 @@ fn sizes() {
         ("Barrier", size_of::<Barrier>()),
         ("Queue<u64>", size_of::<Queue<u64>>()),
         ("PriorityQueue<u64>", size_of::<PriorityQueue<u64>>()),
-        ("Acquire", size_of::<Acquire<'static>>()),
-        ("AcquireOwned", size_of::<AcquireOwned>()),
+        ("SemaphoreAcquire", size_of::<SemaphoreAcquire<'static>>()),
+        ("SemaphoreAcquireOwned", size_of::<SemaphoreAcquireOwned>()),
         ("MutexLock<()>", size_of::<MutexLock<'static, ()>>()),
         ("RwLockWrite<()>", size_of::<RwLockWrite<'static, ()>>()),
         ("EventWait", size_of::<EventWait<'static>>()),
@@ -200,17 +200,11 @@ fn sizes() {
             size_of::<AsyncResultGet<'static, u64>>(),
         ),
         ("BarrierWait", size_of::<BarrierWait<'static>>()),
+        ("QueuePut<u64>", size_of::<QueuePut<'static, u64>>()),
+        ("QueueGet<u64>", size_of::<QueueGet<'static, u64>>()),
         (
-            "QueuePut<Queue<u64>>",
-            size_of::<QueuePut<'static, Queue<u64>>>(),
-        ),
-        (
-            "QueueGet<Queue<u64>>",
-            size_of::<QueueGet<'static, Queue<u64>>>(),
-        ),
-        (
-            "WithDeadline<Acquire>",
-            size_of::<WithDeadline<Acquire<'static>>>(),
+            "WithDeadline<SemaphoreAcquire>",
+            size_of::<WithDeadline<SemaphoreAcquire<'static>>>(),
         ),
     ];
     for (name, size) in rows {

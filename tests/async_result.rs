@@ -18,8 +18,8 @@ fn assert_send<T: Send>() {}
 #[test]
 fn auto_traits() {
     assert_send_sync::<AsyncResult<Vec<u8>>>();
-    assert_send::<toro_sync::futures::AsyncResultGet<'static, Vec<u8>>>();
-    assert_send::<toro_sync::futures::WithDeadline<toro_sync::futures::AsyncResultGet<'static, u8>>>(
+    assert_send::<toro_sync::future::AsyncResultGet<'static, Vec<u8>>>();
+    assert_send::<toro_sync::future::WithDeadline<toro_sync::future::AsyncResultGet<'static, u8>>>(
     );
 }
 

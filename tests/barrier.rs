@@ -16,7 +16,7 @@ fn assert_send_sync<T: Send + Sync>() {}
 #[test]
 fn auto_traits() {
     assert_send_sync::<Barrier>();
-    assert_send_sync::<toro_sync::futures::BarrierWait<'static>>();
+    assert_send_sync::<toro_sync::future::BarrierWait<'static>>();
     assert_send_sync::<BarrierWaitResult>();
 }
 

@@ -8,7 +8,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use common::{Polled, WakeLog};
-use toro_sync::futures::Waitable;
+use toro_sync::future::Waitable;
 use toro_sync::{Condition, Mutex, Timeout};
 
 #[test]

@@ -27,7 +27,7 @@ use std::task::Poll;
 
 use model_kit::{MAX_OPS, Wakers, config, expire, pick, pick_where, poll, try_once};
 use proptest::prelude::*;
-use toro_sync::futures::{ConditionWait, ConditionWaitWith, MutexLock};
+use toro_sync::future::{ConditionWait, ConditionWaitWith, MutexLock};
 use toro_sync::{Condition, Mutex, MutexGuard, Timeout};
 
 #[derive(Clone, Debug)]

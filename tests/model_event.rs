@@ -18,7 +18,7 @@ use std::task::Poll;
 
 use model_kit::{MAX_OPS, Wakers, config, expire, pick, pick_where, poll, try_once};
 use proptest::prelude::*;
-use toro_sync::futures::EventWait;
+use toro_sync::future::EventWait;
 use toro_sync::{Event, Timeout};
 
 #[derive(Clone, Debug)]

@@ -36,9 +36,8 @@ use std::task::Poll;
 use model_kit::{MAX_OPS, Wakers, config, expire, pick, pick_where, poll, try_once};
 use proptest::prelude::*;
 use toro_sync::error::{GetError, PutError, TaskDoneError};
-use toro_sync::futures::{QueueGet, QueueJoin, QueuePut, QueueReserve};
-use toro_sync::queue::{PutPermit, QueueKind};
-use toro_sync::{LifoQueue, PriorityQueue, Queue, Timeout};
+use toro_sync::future::{QueueGet, QueueJoin, QueuePut, QueueReserve};
+use toro_sync::{Fifo, Lifo, LifoQueue, Priority, PriorityQueue, PutPermit, Queue, Timeout};
 
 /// A queued item: ordered by priority alone, so equal priorities test FIFO among equals; the
 /// id tells items apart.
@@ -78,13 +77,14 @@ enum Order {
     Priority,
 }
 
-trait Q: QueueKind<Item = Item> + Debug + Sized {
+trait Q: Debug + Sized {
+    type O: toro_sync::Order<Item>;
     const ORDER: Order;
     fn make(capacity: Option<usize>) -> Self;
-    fn put(&self, item: Item) -> QueuePut<'_, Self>;
-    fn get(&self) -> QueueGet<'_, Self>;
-    fn join(&self) -> QueueJoin<'_, Self>;
-    fn reserve(&self) -> QueueReserve<'_, Self>;
+    fn put(&self, item: Item) -> QueuePut<'_, Item, Self::O>;
+    fn get(&self) -> QueueGet<'_, Item, Self::O>;
+    fn join(&self) -> QueueJoin<'_, Item, Self::O>;
+    fn reserve(&self) -> QueueReserve<'_, Item, Self::O>;
     fn try_put(&self, item: Item) -> Result<(), PutError<Item>>;
     fn try_get(&self) -> Result<Item, GetError>;
     fn task_done(&self) -> Result<(), TaskDoneError>;
@@ -98,8 +98,9 @@ trait Q: QueueKind<Item = Item> + Debug + Sized {
 }
 
 macro_rules! impl_q {
-    ($name:ident, $order:expr) => {
+    ($name:ident, $marker:ident, $order:expr) => {
         impl Q for $name<Item> {
+            type O = $marker;
             const ORDER: Order = $order;
             fn make(capacity: Option<usize>) -> Self {
                 match capacity {
@@ -107,16 +108,16 @@ macro_rules! impl_q {
                     None => $name::unbounded(),
                 }
             }
-            fn put(&self, item: Item) -> QueuePut<'_, Self> {
+            fn put(&self, item: Item) -> QueuePut<'_, Item, Self::O> {
                 $name::put(self, item)
             }
-            fn get(&self) -> QueueGet<'_, Self> {
+            fn get(&self) -> QueueGet<'_, Item, Self::O> {
                 $name::get(self)
             }
-            fn join(&self) -> QueueJoin<'_, Self> {
+            fn join(&self) -> QueueJoin<'_, Item, Self::O> {
                 $name::join(self)
             }
-            fn reserve(&self) -> QueueReserve<'_, Self> {
+            fn reserve(&self) -> QueueReserve<'_, Item, Self::O> {
                 $name::reserve(self)
             }
             fn try_put(&self, item: Item) -> Result<(), PutError<Item>> {
@@ -153,9 +154,9 @@ macro_rules! impl_q {
     };
 }
 
-impl_q!(Queue, Order::Fifo);
-impl_q!(LifoQueue, Order::Lifo);
-impl_q!(PriorityQueue, Order::Priority);
+impl_q!(Queue, Fifo, Order::Fifo);
+impl_q!(LifoQueue, Lifo, Order::Lifo);
+impl_q!(PriorityQueue, Priority, Order::Priority);
 
 // ---------------------------------------------------------------------------------------------
 // Operations.
@@ -253,8 +254,8 @@ fn join_out(r: Result<(), Timeout>) -> Out {
 }
 
 fn reserve_out<'a, T: Q>(
-    r: Result<PutPermit<'a, T>, PutError<()>>,
-    permits: &mut Vec<PutPermit<'a, T>>,
+    r: Result<PutPermit<'a, Item, T::O>, PutError<()>>,
+    permits: &mut Vec<PutPermit<'a, Item, T::O>>,
 ) -> Out {
     match r {
         Ok(permit) => {
@@ -636,17 +637,17 @@ fn debug_count(debug: &str, field: &str) -> Option<usize> {
 // The real queue.
 
 enum SFut<'a, T: Q> {
-    Put(QueuePut<'a, T>),
-    Get(QueueGet<'a, T>),
-    Join(QueueJoin<'a, T>),
-    Reserve(QueueReserve<'a, T>),
+    Put(QueuePut<'a, Item, T::O>),
+    Get(QueueGet<'a, Item, T::O>),
+    Join(QueueJoin<'a, Item, T::O>),
+    Reserve(QueueReserve<'a, Item, T::O>),
 }
 
 fn run<T: Q>(capacity: Option<usize>, ops: &[Op]) -> Result<(), TestCaseError> {
     let queue = T::make(capacity);
     let mut wakers = Wakers::default();
     let mut futs: Vec<SFut<'_, T>> = Vec::new();
-    let mut permits: Vec<PutPermit<'_, T>> = Vec::new();
+    let mut permits: Vec<PutPermit<'_, Item, T::O>> = Vec::new();
     let mut model = Model::new(T::ORDER, capacity);
 
     for (step, op) in ops.iter().enumerate() {
@@ -707,7 +708,7 @@ fn run<T: Q>(capacity: Option<usize>, ops: &[Op]) -> Result<(), TestCaseError> {
                         Poll::Pending => Out::Pending,
                     },
                     SFut::Reserve(f) => match poll(f, &wakers, w) {
-                        Poll::Ready(r) => reserve_out(r, &mut permits),
+                        Poll::Ready(r) => reserve_out::<T>(r, &mut permits),
                         Poll::Pending => Out::Pending,
                     },
                 };
@@ -731,7 +732,7 @@ fn run<T: Q>(capacity: Option<usize>, ops: &[Op]) -> Result<(), TestCaseError> {
                     SFut::Put(f) => put_out(try_once(f)),
                     SFut::Get(f) => get_out(try_once(f)),
                     SFut::Join(f) => join_out(try_once(f)),
-                    SFut::Reserve(f) => reserve_out(try_once(f), &mut permits),
+                    SFut::Reserve(f) => reserve_out::<T>(try_once(f), &mut permits),
                 };
                 let expected = model.try_once(k, &mut wakers);
                 prop_assert_eq!(real, expected, "{}", ctx!());
@@ -759,7 +760,7 @@ fn run<T: Q>(capacity: Option<usize>, ops: &[Op]) -> Result<(), TestCaseError> {
                     SFut::Put(f) => put_out(expire(f)),
                     SFut::Get(f) => get_out(expire(f)),
                     SFut::Join(f) => join_out(expire(f)),
-                    SFut::Reserve(f) => reserve_out(expire(f), &mut permits),
+                    SFut::Reserve(f) => reserve_out::<T>(expire(f), &mut permits),
                 };
                 let expected = model.leave(k, true, &mut wakers);
                 prop_assert_eq!(real, expected, "{}", ctx!());

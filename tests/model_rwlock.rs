@@ -19,7 +19,7 @@ use std::task::Poll;
 
 use model_kit::{MAX_OPS, Wakers, config, expire, pick, pick_where, poll, try_once};
 use proptest::prelude::*;
-use toro_sync::futures::{RwLockRead, RwLockWrite};
+use toro_sync::future::{RwLockRead, RwLockWrite};
 use toro_sync::{RwLock, RwLockReadGuard, RwLockWriteGuard, Timeout};
 
 #[derive(Clone, Debug)]

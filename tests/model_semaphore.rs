@@ -17,7 +17,9 @@ use std::task::Poll;
 
 use model_kit::{MAX_OPS, Wakers, config, expire, pick, pick_where, poll, try_once};
 use proptest::prelude::*;
-use toro_sync::futures::{Acquire, BoundedAcquire, WaitUnlocked, Waitable};
+use toro_sync::future::{
+    BoundedSemaphoreAcquire, SemaphoreAcquire, SemaphoreWaitUnlocked, Waitable,
+};
 use toro_sync::{BoundedSemaphore, BoundedSemaphorePermit, Semaphore, SemaphorePermit, Timeout};
 
 // ---------------------------------------------------------------------------------------------
@@ -56,7 +58,7 @@ trait Sem: Sized {
     const BOUNDED: bool;
     fn make(permits: usize) -> Self;
     fn acquire_many(&self, n: usize) -> Self::Acquire<'_>;
-    fn wait_unlocked(&self) -> WaitUnlocked<'_>;
+    fn wait_unlocked(&self) -> SemaphoreWaitUnlocked<'_>;
     fn try_acquire_many(&self, n: usize) -> Option<Self::Permit<'_>>;
     /// `release()`; whether it was accepted.
     fn release(&self) -> bool;
@@ -69,15 +71,15 @@ trait Sem: Sized {
 
 impl Sem for Semaphore {
     type Permit<'a> = SemaphorePermit<'a>;
-    type Acquire<'a> = Acquire<'a>;
+    type Acquire<'a> = SemaphoreAcquire<'a>;
     const BOUNDED: bool = false;
     fn make(permits: usize) -> Self {
         Semaphore::new(permits)
     }
-    fn acquire_many(&self, n: usize) -> Acquire<'_> {
+    fn acquire_many(&self, n: usize) -> SemaphoreAcquire<'_> {
         Semaphore::acquire_many(self, n)
     }
-    fn wait_unlocked(&self) -> WaitUnlocked<'_> {
+    fn wait_unlocked(&self) -> SemaphoreWaitUnlocked<'_> {
         Semaphore::wait_unlocked(self)
     }
     fn try_acquire_many(&self, n: usize) -> Option<SemaphorePermit<'_>> {
@@ -104,15 +106,15 @@ impl Sem for Semaphore {
 
 impl Sem for BoundedSemaphore {
     type Permit<'a> = BoundedSemaphorePermit<'a>;
-    type Acquire<'a> = BoundedAcquire<'a>;
+    type Acquire<'a> = BoundedSemaphoreAcquire<'a>;
     const BOUNDED: bool = true;
     fn make(permits: usize) -> Self {
         BoundedSemaphore::new(permits)
     }
-    fn acquire_many(&self, n: usize) -> BoundedAcquire<'_> {
+    fn acquire_many(&self, n: usize) -> BoundedSemaphoreAcquire<'_> {
         BoundedSemaphore::acquire_many(self, n)
     }
-    fn wait_unlocked(&self) -> WaitUnlocked<'_> {
+    fn wait_unlocked(&self) -> SemaphoreWaitUnlocked<'_> {
         BoundedSemaphore::wait_unlocked(self)
     }
     fn try_acquire_many(&self, n: usize) -> Option<BoundedSemaphorePermit<'_>> {
@@ -345,7 +347,7 @@ fn granted(kind: Kind) -> Out {
 
 enum SFut<'a, S: Sem + 'a> {
     Acquire(S::Acquire<'a>),
-    Idle(WaitUnlocked<'a>),
+    Idle(SemaphoreWaitUnlocked<'a>),
 }
 
 fn polled<'a, S: Sem>(p: Poll<S::Permit<'a>>, held: &mut Vec<S::Permit<'a>>) -> Out {

@@ -22,11 +22,10 @@ fn auto_traits() {
     assert_send_sync::<RwLock<Vec<u8>>>();
     assert_send_sync::<RwLockReadGuard<'static, Vec<u8>>>();
     assert_send_sync::<RwLockWriteGuard<'static, Vec<u8>>>();
-    assert_send::<toro_sync::futures::RwLockRead<'static, Vec<u8>>>();
-    assert_send::<toro_sync::futures::RwLockWrite<'static, Vec<u8>>>();
-    assert_send::<
-        toro_sync::futures::WithDeadline<toro_sync::futures::RwLockWrite<'static, Vec<u8>>>,
-    >();
+    assert_send::<toro_sync::future::RwLockRead<'static, Vec<u8>>>();
+    assert_send::<toro_sync::future::RwLockWrite<'static, Vec<u8>>>();
+    assert_send::<toro_sync::future::WithDeadline<toro_sync::future::RwLockWrite<'static, Vec<u8>>>>(
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use toro_sync::futures::*;
+use toro_sync::future::*;
 use toro_sync::*;
 
 fn send<T: Send>() {}
@@ -37,22 +37,22 @@ fn guards_and_permits() {
     send_sync::<OwnedSemaphorePermit>();
     send_sync::<BoundedSemaphorePermit<'static>>();
     send_sync::<OwnedBoundedSemaphorePermit>();
-    send_sync::<queue::PutPermit<'static, Queue<u8>>>();
+    send_sync::<PutPermit<'static, u8>>();
     stat::<OwnedMutexGuard<u8>>();
     stat::<OwnedSemaphorePermit>();
     stat::<OwnedBoundedSemaphorePermit>();
-    stat::<queue::OwnedPutPermit<Queue<u8>>>();
-    stat::<queue::OwnedQueueStream<u8>>();
-    stat::<queue::OwnedQueueSink<u8>>();
+    stat::<OwnedPutPermit<u8>>();
+    stat::<OwnedQueueStream<u8>>();
+    stat::<OwnedQueueSink<u8>>();
 }
 
 #[test]
 fn futures_are_send() {
-    send::<Acquire<'static>>();
-    send::<AcquireOwned>();
-    send::<WaitUnlocked<'static>>();
-    send::<BoundedAcquire<'static>>();
-    send::<BoundedAcquireOwned>();
+    send::<SemaphoreAcquire<'static>>();
+    send::<SemaphoreAcquireOwned>();
+    send::<SemaphoreWaitUnlocked<'static>>();
+    send::<BoundedSemaphoreAcquire<'static>>();
+    send::<BoundedSemaphoreAcquireOwned>();
     send::<MutexLock<'static, u8>>();
     send::<MutexLockOwned<u8>>();
     send::<RwLockRead<'static, u8>>();
@@ -62,14 +62,14 @@ fn futures_are_send() {
     send::<ConditionWaitWith<'static, u8>>();
     send::<AsyncResultGet<'static, u8>>();
     send::<BarrierWait<'static>>();
-    send::<QueuePut<'static, Queue<u8>>>();
-    send::<QueueGet<'static, Queue<u8>>>();
-    send::<QueueJoin<'static, Queue<u8>>>();
-    send::<QueueReserve<'static, Queue<u8>>>();
-    send::<WithDeadline<Acquire<'static>>>();
-    send::<WithDeadline<QueuePut<'static, PriorityQueue<u8>>>>();
-    send::<queue::QueueStream<'static, u8>>();
-    send::<queue::QueueSink<'static, u8>>();
+    send::<QueuePut<'static, u8>>();
+    send::<QueueGet<'static, u8>>();
+    send::<QueueJoin<'static, u8>>();
+    send::<QueueReserve<'static, u8>>();
+    send::<WithDeadline<SemaphoreAcquire<'static>>>();
+    send::<WithDeadline<QueuePut<'static, u8, Priority>>>();
+    send::<QueueStream<'static, u8>>();
+    send::<QueueSink<'static, u8>>();
 }
 
 /// A guard must not be `Sync` when its data is not (a shared guard hands out `&T`).

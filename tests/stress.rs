@@ -23,7 +23,7 @@ use stress_kit::{
     Exec, Held, How, ROUND, Rng, Stats, Tokio, abandon_on_wake, hold, run_until, run_workers,
     total_ops, wait_how, watchdog, yield_now,
 };
-use toro_sync::futures::{EventWait, WithDeadline};
+use toro_sync::future::{EventWait, WithDeadline};
 use toro_sync::{Barrier, BoundedSemaphore, Event, Timeout};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

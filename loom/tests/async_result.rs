@@ -8,7 +8,7 @@ use loom::future::block_on;
 use loom::sync::Arc;
 use loom::thread;
 use support::{Probe, leak, try_once};
-use toro_sync::futures::Waitable;
+use toro_sync::future::Waitable;
 use toro_sync::{AlreadySet, AsyncResult, NotReady, Timeout};
 
 /// #23: two setters and a getter (through `block_on`, created concurrently with the sets):

@@ -9,7 +9,7 @@ use loom::future::block_on;
 use loom::sync::Arc;
 use loom::thread;
 use support::{Probe, leak};
-use toro_sync::futures::Waitable;
+use toro_sync::future::Waitable;
 use toro_sync::{Barrier, Timeout};
 
 /// W1 has arrived and waits; its deadline fires as W2 arrives. Either the barrier tripped (W2

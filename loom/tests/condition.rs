@@ -9,7 +9,7 @@ use std::task::Poll;
 use loom::future::block_on;
 use loom::thread;
 use support::{Probe, leak, try_once};
-use toro_sync::futures::Waitable;
+use toro_sync::future::Waitable;
 use toro_sync::{Condition, Mutex, Timeout};
 
 /// #17: A, B, C registered. `notify_one` races the drop of A: whether A is dropped while queued

@@ -9,7 +9,7 @@ use std::task::Poll;
 use loom::future::block_on;
 use loom::thread;
 use support::{Probe, leak};
-use toro_sync::futures::Waitable;
+use toro_sync::future::Waitable;
 use toro_sync::{GetError, LifoQueue, PriorityQueue, PutError, Queue};
 
 /// #25: getters G1 then G2 wait; a put races the drop of G1. Whether G1 is dropped while

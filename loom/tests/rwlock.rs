@@ -10,7 +10,7 @@ use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::thread;
 use support::{Probe, leak};
-use toro_sync::futures::Waitable;
+use toro_sync::future::Waitable;
 use toro_sync::{RwLock, Timeout};
 
 /// #10, #11: R1 holds a read slot; writer W is queued for both slots; R2 is queued behind W

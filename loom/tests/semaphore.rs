@@ -10,7 +10,7 @@ use loom::future::block_on;
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::thread;
 use support::{Probe, try_once};
-use toro_sync::futures::Waitable;
+use toro_sync::future::Waitable;
 use toro_sync::{Semaphore, Timeout};
 
 /// #1: waiters A then B; a release races A's drop. Whether A is dropped while queued

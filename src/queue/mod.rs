@@ -1,311 +1,200 @@
-//! Queue support types: streams, sinks, slot permits, and the [`QueueKind`] trait that names a
-//! queue in them. The queues themselves are [`Queue`](crate::Queue),
-//! [`LifoQueue`](crate::LifoQueue) and [`PriorityQueue`](crate::PriorityQueue).
+//! Queues: one [`GenericQueue`] over its [`Order`], and the aliases [`Queue`], [`LifoQueue`],
+//! [`PriorityQueue`] and [`JoinableQueue`].
 //!
-//! # Implementation
-//!
-//! One implementation (`QueueCore`) with the order as a policy (module `order`).
-//!
-//! State, under one lock: the items, the count of slots reserved by sinks and permits, the
-//! unfinished-task count, the closed flag, and three waiter lists on the core — getters,
-//! putters (an item, or a slot reservation), joiners.
-//!
-//! Rules kept by every transition:
-//! * getters wait only while there is no item; putters only while there is no room (or older
-//!   putters wait) — except for a moment after a dropped getter returned its item;
-//! * an item that enters the queue (stored, or handed to a getter) counts as unfinished once;
-//! * an item handed to a getter that leaves without it goes to the next getter, else back to
-//!   where the next get takes it first (its original place, for priority).
+//! Files: `order` (the three orders and their stores), `state` (the state and its transitions,
+//! under the lock), `ops` (each wait on the waiter core, and its named future), `permit` (a
+//! reserved slot), `stream` (`Stream` and `Sink` over `get` and `reserve`).
 
-pub(crate) mod api;
-pub(crate) mod ops;
-pub(crate) mod order;
-pub(crate) mod stream;
+mod ops;
+mod order;
+mod permit;
+mod state;
+mod stream;
+
+use std::fmt;
 
 use crate::error::{GetError, PutError, TaskDoneError};
 use crate::sync::{Arc, Mutex, MutexGuard};
-use crate::waiters::{WaitList, WakeList};
-use order::Order;
+use crate::wait::Waiter;
+use crate::waiters::WakeList;
+use ops::{GetOp, JoinOp, PutOp, ReserveOp};
+use order::store::HasStore;
+use state::QueueState;
 
-pub use stream::{
-    OwnedPutPermit, OwnedQueueSink, OwnedQueueStream, PutPermit, QueueSink, QueueStream,
-};
+pub use ops::{QueueGet, QueueJoin, QueuePut, QueueReserve, QueueReserveOwned};
+pub use order::{Fifo, Lifo, Order, Priority};
+pub use permit::{OwnedPutPermit, PutPermit};
+pub use stream::{OwnedQueueSink, OwnedQueueStream, QueueSink, QueueStream};
 
-/// A queue type of this crate: [`Queue`](crate::Queue), [`LifoQueue`](crate::LifoQueue) or
-/// [`PriorityQueue`](crate::PriorityQueue). Names the queue in its futures, streams and sinks.
-pub trait QueueKind: crate::wait::sealed::Sealed {
-    /// The queued item type.
-    type Item;
-    #[doc(hidden)]
-    type Order: Order<Self::Item>;
-    #[doc(hidden)]
-    fn core(&self) -> &QueueCore<Self::Item, Self::Order>;
+/// The store of order `O` for items `T`.
+type StoreOf<T, O> = <O as HasStore<T>>::Store;
+
+/// A queue with `task_done`/`join` and `close`, serving its items in the order `O`: [`Fifo`]
+/// ([`Queue`]), [`Lifo`] ([`LifoQueue`]) or [`Priority`] ([`PriorityQueue`]). One type, so one
+/// set of methods and docs: the aliases are what you name.
+///
+/// Bounded ([`bounded`](Self::bounded)) or not ([`unbounded`](Self::unbounded)); every
+/// queue joins ([`JoinableQueue`] is [`Queue`]), closes ([`close`](Self::close)), and is a
+/// [`Stream`](futures_core::Stream) ([`stream`](Self::stream)) and a
+/// [`Sink`](futures_sink::Sink) ([`sink`](Self::sink)). Share it with an `Arc`.
+///
+/// # Fairness
+///
+/// Getters are served strictly in the order they started waiting, and so are putters; an
+/// item put while getters wait goes straight to the oldest one, and a slot freed while putters
+/// wait goes straight to the oldest putter. A `try_put`/`try_get` never overtakes a waiting
+/// put/get. A get on a full queue with waiting putters first moves the oldest putter's item
+/// in, then takes by the queue's order (toro's rule).
+///
+/// # Cancel safety
+///
+/// An item handed to a getter that is dropped or times out before taking it goes to the
+/// next waiting getter, else back into the queue where the next get takes it (for a
+/// priority queue, at its original place). A put that times out or is dropped never
+/// delivers its item later; a timed-out put returns it in [`PutError::Timeout`]. For a
+/// put inside `select!` that never loses the item, use [`reserve`](Self::reserve).
+///
+/// # Memory ordering
+///
+/// Everything a task did before putting an item happens-before what the task that gets
+/// it does after its `get` returns; likewise `task_done` before `join` returning.
+///
+/// # Examples
+///
+/// The same puts, taken in each order:
+///
+/// ```
+/// use toro_sync::{LifoQueue, PriorityQueue, Queue};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let fifo = Queue::bounded(3);
+/// let lifo = LifoQueue::bounded(3);
+/// let lowest_first = PriorityQueue::bounded(3);
+/// for item in [2, 3, 1] {
+///     fifo.put(item).await.unwrap();
+///     lifo.put(item).await.unwrap();
+///     lowest_first.put(item).await.unwrap();
+/// }
+/// let drain = |get: &dyn Fn() -> Option<i32>| std::iter::from_fn(get).collect::<Vec<_>>();
+/// assert_eq!(drain(&|| fifo.try_get().ok()), [2, 3, 1]);
+/// assert_eq!(drain(&|| lifo.try_get().ok()), [1, 3, 2]);
+/// assert_eq!(drain(&|| lowest_first.try_get().ok()), [1, 2, 3]);
+/// # }
+/// ```
+///
+/// `task_done` and `join`, as toro's `JoinableQueue`:
+///
+/// ```
+/// use std::sync::Arc;
+/// use toro_sync::JoinableQueue;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let queue = Arc::new(JoinableQueue::unbounded());
+/// let worker = tokio::spawn({
+///     let queue = queue.clone();
+///     async move {
+///         while let Ok(job) = queue.get().await {
+///             let _: u32 = job; // work on it
+///             queue.task_done().unwrap();
+///         }
+///     }
+/// });
+/// for job in 0..10 {
+///     queue.put(job).await.unwrap();
+/// }
+/// queue.join().await; // every job is done
+/// queue.close();
+/// worker.await.unwrap();
+/// # }
+/// ```
+pub struct GenericQueue<T, O: Order<T> = Fifo> {
+    capacity: Option<usize>,
+    state: Mutex<QueueState<T, StoreOf<T, O>>>,
 }
+
+/// A first-in, first-out queue: toro's `Queue` (and `JoinableQueue`: every queue joins). See
+/// [`GenericQueue`] for its methods.
+pub type Queue<T> = GenericQueue<T, Fifo>;
+
+/// A last-in, first-out queue: toro's `LifoQueue` (with `task_done`/`join`, as tornado's). See
+/// [`GenericQueue`] for its methods.
+pub type LifoQueue<T> = GenericQueue<T, Lifo>;
+
+/// A queue that returns its lowest item first, and equal items first-in first-out: toro's
+/// `PriorityQueue` (with `task_done`/`join`, as tornado's). Use [`Reverse`](std::cmp::Reverse)
+/// for highest first. See [`GenericQueue`] for its methods.
+pub type PriorityQueue<T> = GenericQueue<T, Priority>;
+
+/// toro's `JoinableQueue`: every queue here has `task_done` and `join`.
+pub type JoinableQueue<T> = Queue<T>;
+
+/// The state of the queue behind a handle.
+type HandleState<H> = QueueState<
+    <H as QueueHandle>::Item,
+    StoreOf<<H as QueueHandle>::Item, <H as QueueHandle>::Order>,
+>;
 
 /// A reference or `Arc` through which a future, stream or sink reaches its queue.
 pub(crate) trait QueueHandle: Clone {
-    type Q: QueueKind;
+    type Item;
+    type Order: Order<Self::Item>;
     /// A reserved slot held through this handle.
-    type Permit: stream::Fill<Item = <Self::Q as QueueKind>::Item>;
-    fn queue(&self) -> &Self::Q;
+    type Permit: permit::Fill<Item = Self::Item>;
+    fn queue(&self) -> &GenericQueue<Self::Item, Self::Order>;
     fn into_permit(self) -> Self::Permit;
     #[inline]
-    fn state(&self) -> MutexGuard<'_, State<Self::Q>> {
-        self.queue().core().state.lock()
+    fn state(&self) -> MutexGuard<'_, HandleState<Self>> {
+        self.queue().lock()
     }
 }
 
-impl<'a, Q: QueueKind> QueueHandle for &'a Q {
-    type Q = Q;
-    type Permit = stream::PutPermit<'a, Q>;
+impl<'a, T, O: Order<T>> QueueHandle for &'a GenericQueue<T, O> {
+    type Item = T;
+    type Order = O;
+    type Permit = PutPermit<'a, T, O>;
     #[inline]
-    fn queue(&self) -> &Q {
+    fn queue(&self) -> &GenericQueue<T, O> {
         self
     }
     #[inline]
     fn into_permit(self) -> Self::Permit {
-        stream::PutPermit::new(self)
+        PutPermit::new(self)
     }
 }
 
-impl<Q: QueueKind> QueueHandle for Arc<Q> {
-    type Q = Q;
-    type Permit = stream::OwnedPutPermit<Q>;
+impl<T, O: Order<T>> QueueHandle for Arc<GenericQueue<T, O>> {
+    type Item = T;
+    type Order = O;
+    type Permit = OwnedPutPermit<T, O>;
     #[inline]
-    fn queue(&self) -> &Q {
+    fn queue(&self) -> &GenericQueue<T, O> {
         self
     }
     #[inline]
     fn into_permit(self) -> Self::Permit {
-        stream::OwnedPutPermit::new(self)
+        OwnedPutPermit::new(self)
     }
 }
 
-pub(crate) type State<Q> = QueueState<<Q as QueueKind>::Item, <Q as QueueKind>::Order>;
-type Slot<T, O> = <O as Order<T>>::Slot;
-
-/// The shared implementation of the three queues.
-#[doc(hidden)]
-pub struct QueueCore<T, O: Order<T>> {
-    capacity: Option<usize>,
-    state: Mutex<QueueState<T, O>>,
-}
-
-#[doc(hidden)]
-pub struct QueueState<T, O: Order<T>> {
-    items: O,
-    /// `usize::MAX` when unbounded.
-    capacity: usize,
-    /// Slots promised to reservations (sinks, `reserve`) not yet filled.
-    reserved: usize,
-    /// Items handed to getters that have not taken them yet (they may still come back).
-    handed: usize,
-    unfinished: usize,
-    closed: bool,
-    pub(crate) getters: WaitList<(), GetGrant<Slot<T, O>>>,
-    pub(crate) putters: WaitList<PutReq<T>, PutGrant<T>>,
-    pub(crate) joiners: WaitList<(), ()>,
-}
-
-/// What a waiting getter is handed.
-pub(crate) enum GetGrant<S> {
-    Item(S),
-    Closed,
-}
-
-/// What a waiting putter carries: an item, or a request for a slot.
-pub(crate) enum PutReq<T> {
-    Item(T),
-    Reserve,
-}
-
-/// What a waiting putter is handed.
-pub(crate) enum PutGrant<T> {
-    /// Its item entered the queue.
-    Done,
-    /// A slot is reserved for it.
-    Reserved,
-    /// The queue closed; its item comes back.
-    Closed(Option<T>),
-}
-
-impl<T, O: Order<T>> QueueState<T, O> {
-    fn has_room(&self) -> bool {
-        self.items.len() + self.reserved < self.capacity
-    }
-
-    #[inline]
-    pub(crate) fn unfinished(&self) -> usize {
-        self.unfinished
-    }
-
-    /// A new item enters the queue: to the oldest getter, else stored.
-    #[inline]
-    fn enter(&mut self, item: T, wakes: &mut WakeList) {
-        self.unfinished += 1;
-        let slot = self.items.wrap(item);
-        if self.getters.is_empty() {
-            self.items.push(slot);
-        } else {
-            self.handed += 1;
-            self.getters.grant_front(GetGrant::Item(slot), wakes);
-        }
-    }
-
-    /// An item a getter left without: to the next getter, else back where it is taken first.
-    #[inline]
-    pub(crate) fn give_back(&mut self, slot: Slot<T, O>, wakes: &mut WakeList) {
-        self.handed -= 1;
-        if self.getters.is_empty() {
-            self.items.restore(slot);
-        } else {
-            self.handed += 1;
-            self.getters.grant_front(GetGrant::Item(slot), wakes);
-        }
-    }
-
-    /// A getter took the item handed to it.
-    #[inline]
-    pub(crate) fn item_taken(&mut self, wakes: &mut WakeList) {
-        self.handed -= 1;
-        self.end_getters_if_drained(wakes);
-    }
-
-    /// On a closed queue with no item left, nor any handed out that could come back, the
-    /// waiting getters fail with `Closed`.
-    fn end_getters_if_drained(&mut self, wakes: &mut WakeList) {
-        if self.closed && self.items.len() == 0 && self.handed == 0 {
-            self.getters.grant_all(|| GetGrant::Closed, wakes);
-        }
-    }
-
-    /// Serves the oldest putter: its item enters, or its reservation is granted.
-    fn admit_putter(&mut self, wakes: &mut WakeList) -> bool {
-        let mut entering = None;
-        let admitted = self.putters.grant_front_with(
-            |req| match req {
-                PutReq::Item(item) => {
-                    entering = Some(item);
-                    PutGrant::Done
-                }
-                PutReq::Reserve => PutGrant::Reserved,
-            },
-            wakes,
-        );
-        match entering {
-            Some(item) => self.enter(item, wakes),
-            None if admitted => self.reserved += 1,
-            None => {}
-        }
-        admitted
-    }
-
-    /// Serves putters while there is room.
-    #[inline]
-    pub(crate) fn fill(&mut self, wakes: &mut WakeList) {
-        while self.has_room() && self.admit_putter(wakes) {}
-    }
-
-    /// A get without waiting. `None`: it must wait.
-    #[inline(always)]
-    pub(crate) fn take(&mut self, wakes: &mut WakeList) -> Option<Result<T, GetError>> {
-        // toro's rule: a get on a full queue first moves the oldest putter's item in, then
-        // takes by the queue's order (so LIFO and priority may return that very item). Only if
-        // the get will take an item (else it frees no slot) and the queue is then within its
-        // capacity again.
-        let frees_a_slot = self.items.len() > 0;
-        if frees_a_slot
-            && !self.putters.is_empty()
-            && self.items.len() + self.reserved <= self.capacity
-        {
-            self.admit_putter(wakes);
-        }
-        match self.items.pop() {
-            Some(slot) => {
-                self.fill(wakes);
-                Some(Ok(O::unwrap(slot)))
-            }
-            None if self.closed => Some(Err(GetError::Closed)),
-            None => None,
-        }
-    }
-
-    /// A put without waiting; the item comes back if it must wait.
-    #[inline(always)]
-    pub(crate) fn put(&mut self, item: T, wakes: &mut WakeList) -> Result<(), PutError<T>> {
-        if self.closed {
-            return Err(PutError::Closed(item));
-        }
-        if self.putters.is_empty() && (self.has_room() || !self.getters.is_empty()) {
-            self.enter(item, wakes);
-            Ok(())
-        } else {
-            Err(PutError::Full(item))
-        }
-    }
-
-    /// A slot reservation without waiting. `None`: it must wait.
-    #[inline]
-    pub(crate) fn reserve(&mut self) -> Option<Result<(), PutError<()>>> {
-        if self.closed {
-            return Some(Err(PutError::Closed(())));
-        }
-        if self.putters.is_empty() && self.has_room() {
-            self.reserved += 1;
-            return Some(Ok(()));
-        }
-        None
-    }
-
-    /// Fills a reserved slot with `item`.
-    #[inline]
-    pub(crate) fn put_reserved(
-        &mut self,
-        item: T,
-        wakes: &mut WakeList,
-    ) -> Result<(), PutError<T>> {
-        self.reserved -= 1;
-        if self.closed {
-            return Err(PutError::Closed(item));
-        }
-        self.enter(item, wakes);
-        // Handed straight to a getter, the item left its slot free for a waiting put.
-        self.fill(wakes);
-        Ok(())
-    }
-
-    /// Gives up a reserved slot unused.
-    #[inline]
-    pub(crate) fn unreserve(&mut self, wakes: &mut WakeList) {
-        self.reserved -= 1;
-        self.fill(wakes);
-    }
-}
-
-impl<T, O: Order<T>> QueueCore<T, O> {
-    pub(crate) fn new(capacity: Option<usize>) -> Self {
-        QueueCore {
+impl<T, O: Order<T>> GenericQueue<T, O> {
+    fn with_capacity(capacity: Option<usize>) -> Self {
+        GenericQueue {
             capacity,
-            state: Mutex::new(QueueState {
-                items: O::new(),
-                capacity: capacity.unwrap_or(usize::MAX),
-                reserved: 0,
-                handed: 0,
-                unfinished: 0,
-                closed: false,
-                getters: WaitList::new(),
-                putters: WaitList::new(),
-                joiners: WaitList::new(),
-            }),
+            state: Mutex::new(QueueState::new(capacity)),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, QueueState<T, O>> {
+    #[inline]
+    fn lock(&self) -> MutexGuard<'_, QueueState<T, StoreOf<T, O>>> {
         self.state.lock()
     }
 
     /// Runs `f` under the lock, waking what it collected after releasing it.
-    fn with<R>(&self, f: impl FnOnce(&mut QueueState<T, O>, &mut WakeList) -> R) -> R {
+    #[inline]
+    pub(crate) fn with<R>(
+        &self,
+        f: impl FnOnce(&mut QueueState<T, StoreOf<T, O>>, &mut WakeList) -> R,
+    ) -> R {
         let mut wakes = WakeList::new();
         let mut state = self.lock();
         let out = f(&mut state, &mut wakes);
@@ -314,92 +203,294 @@ impl<T, O: Order<T>> QueueCore<T, O> {
         out
     }
 
+    /// A queue holding at most `maxsize` items: puts wait while it is full.
+    ///
+    /// # Panics
+    ///
+    /// If `maxsize` is 0 (toro's `Queue(0)` is unbounded: use
+    /// [`unbounded`](Self::unbounded)).
+    pub fn bounded(maxsize: usize) -> Self {
+        assert!(
+            maxsize > 0,
+            "a bounded queue needs maxsize >= 1; use unbounded()"
+        );
+        Self::with_capacity(Some(maxsize))
+    }
+
+    /// A queue without a size limit: puts never wait.
+    pub fn unbounded() -> Self {
+        Self::with_capacity(None)
+    }
+
+    /// The most items the queue holds, or `None` if unbounded.
     #[inline]
-    pub(crate) fn capacity(&self) -> Option<usize> {
+    pub fn capacity(&self) -> Option<usize> {
         self.capacity
     }
 
+    /// Items in the queue now.
     #[inline]
-    pub(crate) fn len(&self) -> usize {
-        self.lock().items.len()
+    pub fn len(&self) -> usize {
+        self.lock().len()
     }
 
-    /// Runs `f` under the lock, waking what it collected after releasing it.
+    /// Whether the queue holds no item.
     #[inline]
-    pub(crate) fn with_state<R>(
-        &self,
-        f: impl FnOnce(&mut QueueState<T, O>, &mut WakeList) -> R,
-    ) -> R {
-        self.with(f)
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
+    /// Whether a put now would wait (no room, counting slots reserved by sinks and
+    /// permits). Never true for an unbounded queue.
     #[inline]
-    pub(crate) fn is_full(&self) -> bool {
-        !self.lock().has_room()
+    pub fn is_full(&self) -> bool {
+        self.lock().is_full()
     }
 
+    /// Puts `item`, waiting for room. With waiting getters the item goes straight to
+    /// the oldest one.
+    ///
+    /// # Errors
+    ///
+    /// [`PutError::Closed`] if the queue is or becomes closed; with a deadline,
+    /// [`PutError::Timeout`]. Both give the item back.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe in the sense that dropping the future drops the item (it is
+    /// never delivered later). To keep it, use a deadline (the item comes back in
+    /// `PutError::Timeout`) or [`reserve`](Self::reserve).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use toro_sync::{Queue, PutError};
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// let queue = Queue::bounded(1);
+    /// queue.put("a").await.unwrap();
+    /// let late = queue.put("b").deadline(Duration::from_secs(1)).await;
+    /// assert_eq!(late.unwrap_err().into_inner(), "b");
+    /// # }
+    /// ```
     #[inline]
-    pub(crate) fn try_put(&self, item: T) -> Result<(), PutError<T>> {
+    pub fn put(&self, item: T) -> QueuePut<'_, T, O> {
+        QueuePut(Waiter::new(PutOp(self), Some(item)))
+    }
+
+    /// Puts `item` if there is room now and no put is waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`PutError::Full`] or [`PutError::Closed`], with the item.
+    #[inline]
+    pub fn try_put(&self, item: T) -> Result<(), PutError<T>> {
         self.with(|state, wakes| state.put(item, wakes))
     }
 
+    /// Waits for room and reserves a slot: the permit's
+    /// [`put`](PutPermit::put) then fills it without waiting.
+    /// Reservations queue FIFO with blocked puts.
+    ///
+    /// # Errors
+    ///
+    /// [`PutError::Closed`] if the queue is or becomes closed; with a deadline,
+    /// [`PutError::Timeout`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the item is not involved until the permit is used, so a `reserve`
+    /// in `select!` loses nothing. A slot already reserved for a dropped future goes to
+    /// the next waiting put.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_sync::Queue;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let queue = Queue::bounded(1);
+    /// let permit = queue.reserve().await.unwrap();
+    /// assert!(queue.is_full());
+    /// permit.put(7).unwrap();
+    /// assert_eq!(queue.get().await, Ok(7));
+    /// # }
+    /// ```
     #[inline]
-    pub(crate) fn try_get(&self) -> Result<T, GetError> {
-        self.with(|state, wakes| state.take(wakes).unwrap_or(Err(GetError::Empty)))
+    pub fn reserve(&self) -> QueueReserve<'_, T, O> {
+        QueueReserve(Waiter::new(ReserveOp(self), ()))
     }
 
-    pub(crate) fn task_done(&self) -> Result<(), TaskDoneError> {
-        self.with(|state, wakes| {
-            if state.unfinished == 0 {
-                return Err(TaskDoneError);
-            }
-            state.unfinished -= 1;
-            if state.unfinished == 0 {
-                state.joiners.grant_all(|| (), wakes);
-            }
-            Ok(())
-        })
-    }
-
-    pub(crate) fn unfinished_tasks(&self) -> usize {
-        self.lock().unfinished
-    }
-
-    pub(crate) fn close(&self) {
-        // Waiting putters get their items back through their own futures.
-        self.with(|state, wakes| {
-            if state.closed {
-                return;
-            }
-            state.closed = true;
-            state.putters.grant_all_with(
-                |req| match req {
-                    PutReq::Item(item) => PutGrant::Closed(Some(item)),
-                    PutReq::Reserve => PutGrant::Closed(None),
-                },
-                wakes,
-            );
-            state.end_getters_if_drained(wakes);
-        });
-    }
-
+    /// [`reserve`](Self::reserve) through an `Arc`: the permit is `'static`.
+    ///
+    /// # Errors
+    ///
+    /// As [`reserve`](Self::reserve).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`reserve`](Self::reserve).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use toro_sync::Queue;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let queue = Arc::new(Queue::bounded(1));
+    /// let permit = queue.clone().reserve_owned().await.unwrap();
+    /// tokio::spawn(async move { permit.put(1).unwrap() }).await.unwrap();
+    /// assert_eq!(queue.len(), 1);
+    /// # }
+    /// ```
     #[inline]
-    pub(crate) fn is_closed(&self) -> bool {
-        self.lock().closed
+    pub fn reserve_owned(self: Arc<Self>) -> QueueReserveOwned<T, O> {
+        QueueReserveOwned(Waiter::new(ReserveOp(self), ()))
     }
 
-    pub(crate) fn waiters(&self) -> usize {
-        let state = self.lock();
-        state.getters.len() + state.putters.len() + state.joiners.len()
+    /// Waits for an item and takes it.
+    ///
+    /// # Errors
+    ///
+    /// [`GetError::Closed`] once the queue is closed and drained; with a deadline,
+    /// [`GetError::Timeout`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a get that is dropped, or whose deadline passes, never consumes an
+    /// item it does not return; an item already handed to it goes to the next getter
+    /// or back into the queue, first in line.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use toro_sync::{Queue, GetError};
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// let queue = Queue::<u8>::unbounded();
+    /// assert_eq!(queue.get().deadline(Duration::from_secs(1)).await, Err(GetError::Timeout));
+    /// queue.put(1).await.unwrap();
+    /// assert_eq!(queue.get().await, Ok(1));
+    /// # }
+    /// ```
+    #[inline]
+    pub fn get(&self) -> QueueGet<'_, T, O> {
+        QueueGet(Waiter::new(GetOp(self), ()))
     }
 
-    pub(crate) fn fmt_fields(&self, f: &mut std::fmt::DebugStruct<'_, '_>) {
-        let state = self.lock();
-        f.field("len", &state.items.len())
-            .field("capacity", &self.capacity)
-            .field("getters", &state.getters.len())
-            .field("putters", &state.putters.len())
-            .field("unfinished_tasks", &state.unfinished)
-            .field("closed", &state.closed);
+    /// Takes an item if there is one now.
+    ///
+    /// # Errors
+    ///
+    /// [`GetError::Empty`], or [`GetError::Closed`] if closed and drained.
+    #[inline]
+    pub fn try_get(&self) -> Result<T, GetError> {
+        self.with(|state, wakes| state.try_take(wakes))
+    }
+
+    /// Marks one item that entered the queue as processed (for [`join`](Self::join)).
+    ///
+    /// # Errors
+    ///
+    /// [`TaskDoneError`] if called more times than items were put; the count stays 0.
+    #[inline]
+    pub fn task_done(&self) -> Result<(), TaskDoneError> {
+        self.with(|state, wakes| state.task_done(wakes))
+    }
+
+    /// Items that entered the queue (put, or handed to a getter) and were not yet
+    /// marked [`task_done`](Self::task_done). A put that timed out does not count.
+    pub fn unfinished_tasks(&self) -> usize {
+        self.lock().unfinished()
+    }
+
+    /// Waits until every item that entered the queue has been marked
+    /// [`task_done`](Self::task_done); at once if none is unfinished.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it takes nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_sync::Queue;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let queue = Queue::unbounded();
+    /// queue.join().await; // nothing unfinished
+    /// queue.put("job").await.unwrap();
+    /// let job = queue.get().await.unwrap();
+    /// let (_, ()) = tokio::join!(async { let _ = job; queue.task_done().unwrap() }, queue.join());
+    /// # }
+    /// ```
+    #[inline]
+    pub fn join(&self) -> QueueJoin<'_, T, O> {
+        QueueJoin(Waiter::new(JoinOp(self), ()))
+    }
+
+    /// Closes the queue: later and waiting puts fail with [`PutError::Closed`] (with
+    /// their items); gets take what is left, then fail with [`GetError::Closed`].
+    /// `join` still waits for the `task_done` of every item. Closing twice does nothing.
+    #[inline]
+    pub fn close(&self) {
+        self.with(|state, wakes| state.close(wakes));
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    #[inline]
+    pub fn is_closed(&self) -> bool {
+        self.lock().is_closed()
+    }
+
+    /// The queue as a [`Stream`](futures_core::Stream) of its items, ending when it is
+    /// closed and drained.
+    #[inline]
+    pub fn stream(&self) -> QueueStream<'_, T, O> {
+        QueueStream::new(self)
+    }
+
+    /// The queue, held through an `Arc`, as a `'static` [`Stream`](futures_core::Stream).
+    #[inline]
+    pub fn into_stream(self: Arc<Self>) -> OwnedQueueStream<T, O> {
+        OwnedQueueStream::new(self)
+    }
+
+    /// The queue as a [`Sink`](futures_sink::Sink) of items (see
+    /// [`QueueSink`](QueueSink)).
+    #[inline]
+    pub fn sink(&self) -> QueueSink<'_, T, O> {
+        QueueSink::new(self)
+    }
+
+    /// The queue, held through an `Arc`, as a `'static` [`Sink`](futures_sink::Sink).
+    #[inline]
+    pub fn into_sink(self: Arc<Self>) -> OwnedQueueSink<T, O> {
+        OwnedQueueSink::new(self)
+    }
+
+    /// Waiting futures registered and not yet served: getters (and streams), putters
+    /// (and sinks or reservations), joiners.
+    pub fn waiters(&self) -> usize {
+        self.lock().waiters()
+    }
+}
+
+impl<T, O: Order<T>> Default for GenericQueue<T, O> {
+    /// An unbounded queue.
+    fn default() -> Self {
+        Self::unbounded()
+    }
+}
+
+impl<T, O: Order<T>> fmt::Debug for GenericQueue<T, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct(<O as HasStore<T>>::QUEUE_NAME);
+        s.field("capacity", &self.capacity);
+        self.lock().fmt_fields(&mut s);
+        s.finish()
     }
 }

@@ -1,20 +1,24 @@
 //! The queue's waits on the waiter core: put, get, join, and slot reservation.
 
-use super::order::Order;
-use super::stream::{OwnedPutPermit, PutPermit};
-use super::{GetGrant, PutGrant, PutReq, QueueHandle, QueueKind, State};
+use super::order::store::Store;
+use super::order::{Fifo, Order};
+use super::permit::{OwnedPutPermit, PutPermit};
+use super::state::{GetGrant, PutGrant, PutReq, QueueState};
+use super::{GenericQueue, QueueHandle, StoreOf};
 use crate::error::{GetError, PutError, Timeout};
 use crate::sync::{Arc, MutexGuard};
 use crate::wait::{Op, Waiter, wait_future};
 use crate::waiters::{WaitList, WakeList};
 
-type Item<H> = <<H as QueueHandle>::Q as QueueKind>::Item;
-type SlotOf<H> = <<<H as QueueHandle>::Q as QueueKind>::Order as Order<Item<H>>>::Slot;
+type Item<H> = <H as QueueHandle>::Item;
+type StoreOfH<H> = StoreOf<Item<H>, <H as QueueHandle>::Order>;
+type SlotOf<H> = <StoreOfH<H> as Store<Item<H>>>::Slot;
+type State<H> = QueueState<Item<H>, StoreOfH<H>>;
 
 pub(crate) struct GetOp<H>(pub(crate) H);
 
 impl<H: QueueHandle> Op for GetOp<H> {
-    type State = State<H::Q>;
+    type State = State<H>;
     type Req = ();
     type Grant = GetGrant<SlotOf<H>>;
     type Output = Result<Item<H>, GetError>;
@@ -61,7 +65,7 @@ impl<H: QueueHandle> Op for GetOp<H> {
 
     fn finish(&self, _: &mut Self::Data, grant: Self::Grant) -> Self::Output {
         match grant {
-            GetGrant::Item(slot) => Ok(<<H::Q as QueueKind>::Order as Order<_>>::unwrap(slot)),
+            GetGrant::Item(slot) => Ok(<StoreOfH<H>>::unwrap(slot)),
             GetGrant::Closed => Err(GetError::Closed),
         }
     }
@@ -78,7 +82,7 @@ impl<H: QueueHandle> Op for GetOp<H> {
 pub(crate) struct PutOp<H>(pub(crate) H);
 
 impl<H: QueueHandle> Op for PutOp<H> {
-    type State = State<H::Q>;
+    type State = State<H>;
     type Req = PutReq<Item<H>>;
     type Grant = PutGrant<Item<H>>;
     type Output = Result<(), PutError<Item<H>>>;
@@ -148,7 +152,7 @@ impl<H: QueueHandle> Op for PutOp<H> {
 pub(crate) struct JoinOp<H>(pub(crate) H);
 
 impl<H: QueueHandle> Op for JoinOp<H> {
-    type State = State<H::Q>;
+    type State = State<H>;
     type Req = ();
     type Grant = ();
     type Output = ();
@@ -184,7 +188,7 @@ impl<H: QueueHandle> Op for JoinOp<H> {
 pub(crate) struct ReserveOp<H>(pub(crate) H);
 
 impl<H: QueueHandle> Op for ReserveOp<H> {
-    type State = State<H::Q>;
+    type State = State<H>;
     type Req = PutReq<Item<H>>;
     type Grant = PutGrant<Item<H>>;
     type Output = Result<H::Permit, PutError<()>>;
@@ -242,31 +246,34 @@ impl<H: QueueHandle> Op for ReserveOp<H> {
 }
 
 wait_future! {
-    /// The future of `put` on any queue: resolves to `Ok(())` once the item is in the queue (or
-    /// handed to a getter), or gives the item back in the error.
-    QueuePut ['a, Q: QueueKind] ['a, Q] = Waiter<PutOp<&'a Q>>
-        => Result<(), PutError<Q::Item>>, Result<(), PutError<Q::Item>>;
+    /// The future of [`put`](GenericQueue::put): resolves to `Ok(())` once the item is in the
+    /// queue (or handed to a getter), or gives the item back in the error.
+    QueuePut ['a, T, O: Order<T> = Fifo] ['a, T, O: Order<T>] ['a, T, O]
+        = Waiter<PutOp<&'a GenericQueue<T, O>>> => Result<(), PutError<T>>, Result<(), PutError<T>>;
 }
 
 wait_future! {
-    /// The future of `get` on any queue.
-    QueueGet ['a, Q: QueueKind] ['a, Q] = Waiter<GetOp<&'a Q>>
-        => Result<Q::Item, GetError>, Result<Q::Item, GetError>;
+    /// The future of [`get`](GenericQueue::get).
+    QueueGet ['a, T, O: Order<T> = Fifo] ['a, T, O: Order<T>] ['a, T, O]
+        = Waiter<GetOp<&'a GenericQueue<T, O>>> => Result<T, GetError>, Result<T, GetError>;
 }
 
 wait_future! {
-    /// The future of `join` on any queue.
-    QueueJoin ['a, Q: QueueKind] ['a, Q] = Waiter<JoinOp<&'a Q>> => (), Result<(), Timeout>;
+    /// The future of [`join`](GenericQueue::join).
+    QueueJoin ['a, T, O: Order<T> = Fifo] ['a, T, O: Order<T>] ['a, T, O]
+        = Waiter<JoinOp<&'a GenericQueue<T, O>>> => (), Result<(), Timeout>;
 }
 
 wait_future! {
-    /// The future of `reserve` on any queue: a slot, FIFO with blocked puts.
-    QueueReserve ['a, Q: QueueKind] ['a, Q] = Waiter<ReserveOp<&'a Q>>
-        => Result<PutPermit<'a, Q>, PutError<()>>, Result<PutPermit<'a, Q>, PutError<()>>;
+    /// The future of [`reserve`](GenericQueue::reserve): a slot, FIFO with blocked puts.
+    QueueReserve ['a, T, O: Order<T> = Fifo] ['a, T, O: Order<T>] ['a, T, O]
+        = Waiter<ReserveOp<&'a GenericQueue<T, O>>>
+        => Result<PutPermit<'a, T, O>, PutError<()>>, Result<PutPermit<'a, T, O>, PutError<()>>;
 }
 
 wait_future! {
-    /// The future of `reserve_owned` on any queue.
-    QueueReserveOwned [Q: QueueKind] [Q] = Waiter<ReserveOp<Arc<Q>>>
-        => Result<OwnedPutPermit<Q>, PutError<()>>, Result<OwnedPutPermit<Q>, PutError<()>>;
+    /// The future of [`reserve_owned`](GenericQueue::reserve_owned).
+    QueueReserveOwned [T, O: Order<T> = Fifo] [T, O: Order<T>] [T, O]
+        = Waiter<ReserveOp<Arc<GenericQueue<T, O>>>>
+        => Result<OwnedPutPermit<T, O>, PutError<()>>, Result<OwnedPutPermit<T, O>, PutError<()>>;
 }

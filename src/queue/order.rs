@@ -1,168 +1,197 @@
-//! The three queue orders, as small policies over one queue implementation.
+//! The three queue orders: public markers ([`Fifo`], [`Lifo`], [`Priority`]) naming a store
+//! that only this crate can see.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
-/// How a queue stores its items and which one a get takes.
+/// The order a [`GenericQueue`](crate::GenericQueue) serves its items in: [`Fifo`], [`Lifo`]
+/// or [`Priority`] (which needs `T: Ord`).
 ///
-/// An item travels as a `Slot` from the moment it enters the queue (put, or hand-off to a
-/// getter) until a get returns it, so an item handed back by a dropped getter can be restored
-/// to its place.
-pub trait Order<T>: crate::wait::sealed::Sealed {
-    /// An item as stored.
-    #[doc(hidden)]
-    type Slot;
-    #[doc(hidden)]
-    fn new() -> Self;
-    #[doc(hidden)]
-    fn wrap(&mut self, item: T) -> Self::Slot;
-    #[doc(hidden)]
-    fn unwrap(slot: Self::Slot) -> T;
-    /// Stores a new item.
-    #[doc(hidden)]
-    fn push(&mut self, slot: Self::Slot);
-    /// Puts back an item a getter did not take, where the next get takes it first (FIFO,
-    /// LIFO) or at its original place (priority).
-    #[doc(hidden)]
-    fn restore(&mut self, slot: Self::Slot);
-    /// Takes the item a get returns.
-    #[doc(hidden)]
-    fn pop(&mut self) -> Option<Self::Slot>;
-    #[doc(hidden)]
-    fn len(&self) -> usize;
-}
+/// Sealed: the three orders are the crate's, and how they store items is not part of the API.
+pub trait Order<T>: store::HasStore<T> {}
 
-/// First in, first out.
-#[derive(Debug)]
-pub struct Fifo<T>(VecDeque<T>);
+/// First in, first out: [`Queue`](crate::Queue).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Fifo;
 
-impl<T> crate::wait::sealed::Sealed for Fifo<T> {}
+/// Last in, first out: [`LifoQueue`](crate::LifoQueue).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Lifo;
 
-impl<T> Order<T> for Fifo<T> {
-    type Slot = T;
+/// Lowest item first, and first in, first out among equal items:
+/// [`PriorityQueue`](crate::PriorityQueue).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Priority;
 
-    fn new() -> Self {
-        Fifo(VecDeque::new())
-    }
-    fn wrap(&mut self, item: T) -> T {
-        item
-    }
-    fn unwrap(slot: T) -> T {
-        slot
-    }
-    fn push(&mut self, slot: T) {
-        self.0.push_back(slot);
-    }
-    fn restore(&mut self, slot: T) {
-        self.0.push_front(slot);
-    }
-    fn pop(&mut self) -> Option<T> {
-        self.0.pop_front()
-    }
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-}
+impl<T> Order<T> for Fifo {}
+impl<T> Order<T> for Lifo {}
+impl<T: Ord> Order<T> for Priority {}
 
-/// Last in, first out.
-#[derive(Debug)]
-pub struct Lifo<T>(Vec<T>);
+/// The stores behind the orders. The module is private, so nothing here can be named outside
+/// the crate: this is what seals [`Order`].
+pub(crate) mod store {
+    use super::*;
 
-impl<T> crate::wait::sealed::Sealed for Lifo<T> {}
-
-impl<T> Order<T> for Lifo<T> {
-    type Slot = T;
-
-    fn new() -> Self {
-        Lifo(Vec::new())
+    /// The store an order uses for items of type `T`.
+    pub trait HasStore<T> {
+        type Store: Store<T>;
+        /// The name of the queue type with this order, for `Debug`.
+        const QUEUE_NAME: &'static str;
     }
-    fn wrap(&mut self, item: T) -> T {
-        item
-    }
-    fn unwrap(slot: T) -> T {
-        slot
-    }
-    fn push(&mut self, slot: T) {
-        self.0.push(slot);
-    }
-    fn restore(&mut self, slot: T) {
-        self.0.push(slot);
-    }
-    fn pop(&mut self) -> Option<T> {
-        self.0.pop()
-    }
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-}
 
-/// Lowest first; among equal items, first in first out.
-#[derive(Debug)]
-pub struct Priority<T> {
-    heap: BinaryHeap<Ranked<T>>,
-    next_seq: u64,
-}
-
-/// An item with its arrival number, ordered so that the max-heap pops the lowest item, and
-/// the earliest among equals.
-#[derive(Debug)]
-pub struct Ranked<T> {
-    item: T,
-    seq: u64,
-}
-
-impl<T: Ord> PartialEq for Ranked<T> {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
+    impl<T> HasStore<T> for Fifo {
+        type Store = FifoStore<T>;
+        const QUEUE_NAME: &'static str = "Queue";
     }
-}
-
-impl<T: Ord> Eq for Ranked<T> {}
-
-impl<T: Ord> PartialOrd for Ranked<T> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
+    impl<T> HasStore<T> for Lifo {
+        type Store = LifoStore<T>;
+        const QUEUE_NAME: &'static str = "LifoQueue";
     }
-}
-
-impl<T: Ord> Ord for Ranked<T> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .item
-            .cmp(&self.item)
-            .then_with(|| other.seq.cmp(&self.seq))
+    impl<T: Ord> HasStore<T> for Priority {
+        type Store = PriorityStore<T>;
+        const QUEUE_NAME: &'static str = "PriorityQueue";
     }
-}
 
-impl<T> crate::wait::sealed::Sealed for Priority<T> {}
+    /// How a queue stores its items and which one a get takes.
+    ///
+    /// An item travels as a `Slot` from the moment it enters the queue (put, or hand-off to a
+    /// getter) until a get returns it, so an item handed back by a dropped getter can be
+    /// restored to its place.
+    pub trait Store<T> {
+        /// An item as stored.
+        type Slot;
+        fn new() -> Self;
+        fn wrap(&mut self, item: T) -> Self::Slot;
+        fn unwrap(slot: Self::Slot) -> T;
+        /// Stores a new item.
+        fn push(&mut self, slot: Self::Slot);
+        /// Puts back an item a getter did not take, where the next get takes it first (FIFO,
+        /// LIFO) or at its original place (priority).
+        fn restore(&mut self, slot: Self::Slot);
+        /// Takes the item a get returns.
+        fn pop(&mut self) -> Option<Self::Slot>;
+        fn len(&self) -> usize;
+    }
 
-impl<T: Ord> Order<T> for Priority<T> {
-    type Slot = Ranked<T>;
+    pub struct FifoStore<T>(VecDeque<T>);
 
-    fn new() -> Self {
-        Priority {
-            heap: BinaryHeap::new(),
-            next_seq: 0,
+    impl<T> Store<T> for FifoStore<T> {
+        type Slot = T;
+
+        fn new() -> Self {
+            FifoStore(VecDeque::new())
+        }
+        fn wrap(&mut self, item: T) -> T {
+            item
+        }
+        fn unwrap(slot: T) -> T {
+            slot
+        }
+        fn push(&mut self, slot: T) {
+            self.0.push_back(slot);
+        }
+        fn restore(&mut self, slot: T) {
+            self.0.push_front(slot);
+        }
+        fn pop(&mut self) -> Option<T> {
+            self.0.pop_front()
+        }
+        fn len(&self) -> usize {
+            self.0.len()
         }
     }
-    fn wrap(&mut self, item: T) -> Ranked<T> {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        Ranked { item, seq }
+
+    pub struct LifoStore<T>(Vec<T>);
+
+    impl<T> Store<T> for LifoStore<T> {
+        type Slot = T;
+
+        fn new() -> Self {
+            LifoStore(Vec::new())
+        }
+        fn wrap(&mut self, item: T) -> T {
+            item
+        }
+        fn unwrap(slot: T) -> T {
+            slot
+        }
+        fn push(&mut self, slot: T) {
+            self.0.push(slot);
+        }
+        fn restore(&mut self, slot: T) {
+            self.0.push(slot);
+        }
+        fn pop(&mut self) -> Option<T> {
+            self.0.pop()
+        }
+        fn len(&self) -> usize {
+            self.0.len()
+        }
     }
-    fn unwrap(slot: Ranked<T>) -> T {
-        slot.item
+
+    pub struct PriorityStore<T> {
+        heap: BinaryHeap<Ranked<T>>,
+        next_seq: u64,
     }
-    fn push(&mut self, slot: Ranked<T>) {
-        self.heap.push(slot);
+
+    /// An item with its arrival number, ordered so that the max-heap pops the lowest item, and
+    /// the earliest among equals.
+    pub struct Ranked<T> {
+        item: T,
+        seq: u64,
     }
-    fn restore(&mut self, slot: Ranked<T>) {
-        self.heap.push(slot);
+
+    impl<T: Ord> PartialEq for Ranked<T> {
+        fn eq(&self, other: &Self) -> bool {
+            self.cmp(other) == Ordering::Equal
+        }
     }
-    fn pop(&mut self) -> Option<Ranked<T>> {
-        self.heap.pop()
+
+    impl<T: Ord> Eq for Ranked<T> {}
+
+    impl<T: Ord> PartialOrd for Ranked<T> {
+        fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+            Some(self.cmp(other))
+        }
     }
-    fn len(&self) -> usize {
-        self.heap.len()
+
+    impl<T: Ord> Ord for Ranked<T> {
+        fn cmp(&self, other: &Self) -> Ordering {
+            other
+                .item
+                .cmp(&self.item)
+                .then_with(|| other.seq.cmp(&self.seq))
+        }
+    }
+
+    impl<T: Ord> Store<T> for PriorityStore<T> {
+        type Slot = Ranked<T>;
+
+        fn new() -> Self {
+            PriorityStore {
+                heap: BinaryHeap::new(),
+                next_seq: 0,
+            }
+        }
+        fn wrap(&mut self, item: T) -> Ranked<T> {
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            Ranked { item, seq }
+        }
+        fn unwrap(slot: Ranked<T>) -> T {
+            slot.item
+        }
+        fn push(&mut self, slot: Ranked<T>) {
+            self.heap.push(slot);
+        }
+        fn restore(&mut self, slot: Ranked<T>) {
+            self.heap.push(slot);
+        }
+        fn pop(&mut self) -> Option<Ranked<T>> {
+            self.heap.pop()
+        }
+        fn len(&self) -> usize {
+            self.heap.len()
+        }
     }
 }

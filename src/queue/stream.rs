@@ -1,4 +1,5 @@
-//! Queues as `Stream`s and `Sink`s, and the slot permits behind the sinks.
+//! Queues as `Stream`s (each item a `get`) and `Sink`s (each item a `reserve`, then a put into
+//! the reserved slot).
 
 use std::fmt;
 use std::pin::Pin;
@@ -8,81 +9,12 @@ use futures_core::Stream;
 use futures_sink::Sink;
 
 use super::ops::{GetOp, ReserveOp};
-use super::{QueueHandle, QueueKind};
-use crate::Queue;
+use super::order::{Fifo, Order};
+use super::permit::Fill;
+use super::{GenericQueue, QueueHandle};
 use crate::error::PutError;
 use crate::sync::Arc;
 use crate::wait::Waiter;
-
-/// Fills or gives up a reserved slot.
-pub(crate) trait Fill {
-    type Item;
-    fn fill(self, item: Self::Item) -> Result<(), PutError<Self::Item>>;
-}
-
-macro_rules! put_permit {
-    ($(#[$meta:meta])* $name:ident [$($lt:lifetime)?] = $handle:ty) => {
-        $(#[$meta])*
-        #[must_use = "the reserved slot is given up when the permit is dropped"]
-        pub struct $name<$($lt,)? Q: QueueKind> {
-            queue: $handle,
-            live: bool,
-        }
-
-        impl<$($lt,)? Q: QueueKind> $name<$($lt,)? Q> {
-            #[inline]
-            pub(crate) fn new(queue: $handle) -> Self {
-                $name { queue, live: true }
-            }
-
-            /// Puts `item` into the reserved slot, at once (to the oldest waiting getter, if
-            /// any). This never waits.
-            ///
-            /// # Errors
-            ///
-            /// [`PutError::Closed`] with the item if the queue was closed since the slot was
-            /// reserved.
-            #[inline]
-            pub fn put(mut self, item: Q::Item) -> Result<(), PutError<Q::Item>> {
-                self.live = false;
-                self.queue.core().with_state(|state, wakes| state.put_reserved(item, wakes))
-            }
-        }
-
-        impl<$($lt,)? Q: QueueKind> Fill for $name<$($lt,)? Q> {
-            type Item = Q::Item;
-            fn fill(self, item: Q::Item) -> Result<(), PutError<Q::Item>> {
-                self.put(item)
-            }
-        }
-
-        impl<$($lt,)? Q: QueueKind> Drop for $name<$($lt,)? Q> {
-            #[inline]
-            fn drop(&mut self) {
-                if self.live {
-                    self.queue.core().with_state(|state, wakes| state.unreserve(wakes));
-                }
-            }
-        }
-
-        impl<$($lt,)? Q: QueueKind> fmt::Debug for $name<$($lt,)? Q> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_struct(stringify!($name)).finish_non_exhaustive()
-            }
-        }
-    };
-}
-
-put_permit! {
-    /// A slot reserved in a queue by `reserve()`: [`put`](Self::put) fills it without waiting;
-    /// dropping it gives the slot up (to the next waiting put).
-    PutPermit ['a] = &'a Q
-}
-
-put_permit! {
-    /// A slot reserved in a queue held through an `Arc`, by `reserve_owned()`.
-    OwnedPutPermit [] = Arc<Q>
-}
 
 /// The stream machinery shared by [`QueueStream`] and [`OwnedQueueStream`].
 struct StreamInner<H: QueueHandle> {
@@ -91,7 +23,7 @@ struct StreamInner<H: QueueHandle> {
 }
 
 impl<H: QueueHandle> StreamInner<H> {
-    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<<H::Q as QueueKind>::Item>> {
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<H::Item>> {
         let handle = &self.handle;
         let get = self
             .get
@@ -107,13 +39,13 @@ impl<H: QueueHandle> StreamInner<H> {
 /// Made by `stream()`. Many streams may share one queue. A stream waiting for an item counts
 /// in `waiters()` and is cancel safe like `get`: dropping it loses no item.
 #[must_use = "streams do nothing unless polled"]
-pub struct QueueStream<'a, T, Q: QueueKind<Item = T> = Queue<T>> {
-    inner: StreamInner<&'a Q>,
+pub struct QueueStream<'a, T, O: Order<T> = Fifo> {
+    inner: StreamInner<&'a GenericQueue<T, O>>,
 }
 
-impl<'a, T, Q: QueueKind<Item = T>> QueueStream<'a, T, Q> {
+impl<'a, T, O: Order<T>> QueueStream<'a, T, O> {
     #[inline]
-    pub(crate) fn new(queue: &'a Q) -> Self {
+    pub(crate) fn new(queue: &'a GenericQueue<T, O>) -> Self {
         QueueStream {
             inner: StreamInner {
                 handle: queue,
@@ -123,7 +55,7 @@ impl<'a, T, Q: QueueKind<Item = T>> QueueStream<'a, T, Q> {
     }
 }
 
-impl<T, Q: QueueKind<Item = T>> Stream for QueueStream<'_, T, Q> {
+impl<T, O: Order<T>> Stream for QueueStream<'_, T, O> {
     type Item = T;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
@@ -133,13 +65,13 @@ impl<T, Q: QueueKind<Item = T>> Stream for QueueStream<'_, T, Q> {
 
 /// A queue held through an `Arc` as a [`Stream`]; made by `into_stream()`. As [`QueueStream`].
 #[must_use = "streams do nothing unless polled"]
-pub struct OwnedQueueStream<T, Q: QueueKind<Item = T> = Queue<T>> {
-    inner: StreamInner<Arc<Q>>,
+pub struct OwnedQueueStream<T, O: Order<T> = Fifo> {
+    inner: StreamInner<Arc<GenericQueue<T, O>>>,
 }
 
-impl<T, Q: QueueKind<Item = T>> OwnedQueueStream<T, Q> {
+impl<T, O: Order<T>> OwnedQueueStream<T, O> {
     #[inline]
-    pub(crate) fn new(queue: Arc<Q>) -> Self {
+    pub(crate) fn new(queue: Arc<GenericQueue<T, O>>) -> Self {
         OwnedQueueStream {
             inner: StreamInner {
                 handle: queue,
@@ -149,7 +81,7 @@ impl<T, Q: QueueKind<Item = T>> OwnedQueueStream<T, Q> {
     }
 }
 
-impl<T, Q: QueueKind<Item = T>> Stream for OwnedQueueStream<T, Q> {
+impl<T, O: Order<T>> Stream for OwnedQueueStream<T, O> {
     type Item = T;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
@@ -165,7 +97,7 @@ struct SinkInner<H: QueueHandle> {
     closed: bool,
 }
 
-type ItemOf<H> = <<H as QueueHandle>::Q as QueueKind>::Item;
+type ItemOf<H> = <H as QueueHandle>::Item;
 
 impl<H: QueueHandle> SinkInner<H>
 where
@@ -203,14 +135,14 @@ where
             Some(permit) => permit.fill(item),
             None if self.closed => Err(PutError::Closed(item)),
             // `start_send` without a successful `poll_ready`: put only if there is room now.
-            None => self.handle.queue().core().try_put(item),
+            None => self.handle.queue().try_put(item),
         }
     }
 }
 
 macro_rules! sink_impl {
     ($name:ident [$($lt:lifetime)?]) => {
-        impl<$($lt,)? T, Q: QueueKind<Item = T>> Sink<T> for $name<$($lt,)? T, Q> {
+        impl<$($lt,)? T, O: Order<T>> Sink<T> for $name<$($lt,)? T, O> {
             type Error = PutError<T>;
 
             fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
@@ -231,7 +163,7 @@ macro_rules! sink_impl {
             }
         }
 
-        impl<$($lt,)? T, Q: QueueKind<Item = T>> fmt::Debug for $name<$($lt,)? T, Q> {
+        impl<$($lt,)? T, O: Order<T>> fmt::Debug for $name<$($lt,)? T, O> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_struct(stringify!($name))
                     .field("slot_reserved", &self.inner.permit.is_some())
@@ -246,13 +178,13 @@ macro_rules! sink_impl {
 /// at once (a closed queue rejects it with [`PutError::Closed`]); `poll_close` does not close
 /// the queue. A sink waiting for a slot counts in `waiters()`; dropping it gives the slot up.
 #[must_use = "sinks do nothing unless used"]
-pub struct QueueSink<'a, T, Q: QueueKind<Item = T> = Queue<T>> {
-    inner: SinkInner<&'a Q>,
+pub struct QueueSink<'a, T, O: Order<T> = Fifo> {
+    inner: SinkInner<&'a GenericQueue<T, O>>,
 }
 
-impl<'a, T, Q: QueueKind<Item = T>> QueueSink<'a, T, Q> {
+impl<'a, T, O: Order<T>> QueueSink<'a, T, O> {
     #[inline]
-    pub(crate) fn new(queue: &'a Q) -> Self {
+    pub(crate) fn new(queue: &'a GenericQueue<T, O>) -> Self {
         QueueSink {
             inner: SinkInner::new(queue),
         }
@@ -263,13 +195,13 @@ sink_impl!(QueueSink['a]);
 
 /// A queue held through an `Arc` as a [`Sink`]; made by `into_sink()`. As [`QueueSink`].
 #[must_use = "sinks do nothing unless used"]
-pub struct OwnedQueueSink<T, Q: QueueKind<Item = T> = Queue<T>> {
-    inner: SinkInner<Arc<Q>>,
+pub struct OwnedQueueSink<T, O: Order<T> = Fifo> {
+    inner: SinkInner<Arc<GenericQueue<T, O>>>,
 }
 
-impl<T, Q: QueueKind<Item = T>> OwnedQueueSink<T, Q> {
+impl<T, O: Order<T>> OwnedQueueSink<T, O> {
     #[inline]
-    pub(crate) fn new(queue: Arc<Q>) -> Self {
+    pub(crate) fn new(queue: Arc<GenericQueue<T, O>>) -> Self {
         OwnedQueueSink {
             inner: SinkInner::new(queue),
         }
@@ -278,13 +210,13 @@ impl<T, Q: QueueKind<Item = T>> OwnedQueueSink<T, Q> {
 
 sink_impl!(OwnedQueueSink[]);
 
-impl<T, Q: QueueKind<Item = T>> fmt::Debug for QueueStream<'_, T, Q> {
+impl<T, O: Order<T>> fmt::Debug for QueueStream<'_, T, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("QueueStream").finish_non_exhaustive()
     }
 }
 
-impl<T, Q: QueueKind<Item = T>> fmt::Debug for OwnedQueueStream<T, Q> {
+impl<T, O: Order<T>> fmt::Debug for OwnedQueueStream<T, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OwnedQueueStream").finish_non_exhaustive()
     }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 
 use proptest::test_runner::{Config, TestCaseError};
-use toro_sync::futures::Waitable;
+use toro_sync::future::Waitable;
 
 /// The most operations in one generated case.
 pub const MAX_OPS: usize = 60;

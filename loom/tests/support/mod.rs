@@ -17,7 +17,7 @@ use std::sync::Arc as StdArc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use toro_sync::futures::Waitable;
+use toro_sync::future::Waitable;
 
 struct Counter {
     wakes: AtomicUsize,
