@@ -58,6 +58,7 @@ impl BoundedSemaphore {
     /// # Panics
     ///
     /// If `permits` exceeds [`Semaphore::MAX_PERMITS`](crate::Semaphore::MAX_PERMITS).
+    #[track_caller]
     pub fn new(permits: usize) -> Self {
         BoundedSemaphore {
             permits: Permits::new(permits),
@@ -120,6 +121,7 @@ impl BoundedSemaphore {
     /// # }
     /// ```
     #[inline]
+    #[track_caller]
     pub fn acquire_many(&self, n: usize) -> BoundedSemaphoreAcquire<'_> {
         self.check_bound(n);
         BoundedSemaphoreAcquire(Waiter::new(AcquireOp { handle: self, n }, 0))
@@ -172,6 +174,7 @@ impl BoundedSemaphore {
     /// # }
     /// ```
     #[inline]
+    #[track_caller]
     pub fn acquire_many_owned(self: Arc<Self>, n: usize) -> BoundedSemaphoreAcquireOwned {
         self.check_bound(n);
         BoundedSemaphoreAcquireOwned(Waiter::new(AcquireOp { handle: self, n }, 0))
@@ -189,17 +192,16 @@ impl BoundedSemaphore {
     ///
     /// If `n` exceeds the bound.
     #[inline]
+    #[track_caller]
     pub fn try_acquire_many(&self, n: usize) -> Option<BoundedSemaphorePermit<'_>> {
         self.check_bound(n);
-        self.permits.try_acquire(n).then(|| self.into_permit(n))
+        self.try_permit(n)
     }
 
     /// Takes a permit through an `Arc` if one is free and no request is queued.
     #[inline]
     pub fn try_acquire_owned(self: Arc<Self>) -> Option<OwnedBoundedSemaphorePermit> {
-        self.permits
-            .try_acquire(1)
-            .then(|| self.clone().into_permit(1))
+        self.try_permit(1)
     }
 
     /// Adds one permit, handing it to the oldest waiter if any.
@@ -226,6 +228,7 @@ impl BoundedSemaphore {
 
     /// Permits neither held nor promised to a queued request.
     #[inline]
+    #[doc(alias = "available_permits")]
     pub fn available(&self) -> usize {
         self.permits.available()
     }
@@ -268,6 +271,7 @@ impl BoundedSemaphore {
         self.permits.waiters()
     }
 
+    #[track_caller]
     fn check_bound(&self, n: usize) {
         check_request(n);
         assert!(

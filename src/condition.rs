@@ -180,6 +180,8 @@ impl Condition {
     /// Wakes every registered waiter, and every `wait()` future created before this call and
     /// not yet polled; returns how many registered waiters it woke.
     #[inline]
+    #[doc(alias = "notify_waiters")]
+    #[doc(alias = "broadcast")]
     pub fn notify_all(&self) -> usize {
         let mut wakes = WakeList::new();
         let mut waiters = self.waiters.lock();

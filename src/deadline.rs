@@ -92,6 +92,7 @@ impl From<Instant> for Deadline {
 }
 
 #[cfg(all(feature = "tokio", not(loom)))]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 impl From<tokio::time::Instant> for Deadline {
     fn from(instant: tokio::time::Instant) -> Self {
         Deadline::at(instant.into_std())

@@ -65,6 +65,7 @@ impl Event {
 
     /// Sets the flag and releases every waiter.
     #[inline]
+    #[doc(alias = "notify_waiters")]
     pub fn set(&self) {
         let mut wakes = WakeList::new();
         let mut state = self.state.lock();

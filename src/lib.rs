@@ -38,7 +38,11 @@
 //!   inside a tokio runtime (so `tokio::time::pause` applies) and on async-io's timer on any
 //!   other executor. See [`Deadline`].
 //! * `.block()`: completes the wait on the calling thread by parking it, with no runtime; for
-//!   plain threads, never inside async code.
+//!   plain threads and `tokio::task::spawn_blocking`, never inside async code. On a thread
+//!   that runs a tokio runtime's tasks (a worker, or inside `block_on`) it panics with a
+//!   message saying so, even when the wait could complete at once — parking that thread could
+//!   deadlock the tasks that would wake it (tokio's `blocking_lock` does the same). Other
+//!   executors cannot be detected: there, the rule is yours to keep.
 //!
 //! ```
 //! use std::time::Duration;
@@ -49,6 +53,23 @@
 //! assert_eq!(sem.acquire().deadline(Duration::from_millis(1)).block().err(), Some(Timeout));
 //! drop(held);
 //! ```
+//!
+//! Futures are named after their type and method ([`Semaphore::acquire`] returns
+//! [`SemaphoreAcquire`](future::SemaphoreAcquire), [`Queue::get`](GenericQueue::get)
+//! [`QueueGet`](future::QueueGet)); a method that takes `self: Arc<Self>` and returns a
+//! `'static` guard or permit ends in `_owned`, its future and result in `Owned`
+//! ([`Mutex::lock_owned`] → [`OwnedMutexGuard`]); `into_stream` and `into_sink` turn an
+//! `Arc`'d queue into another type, as `into_iter` does, hence `into_`.
+//!
+//! # Errors
+//!
+//! One error type per operation, the same in every mode: a queue `get` returns
+//! `Result<T, GetError>` whether it waits, has a deadline or tries once, and a lock or a
+//! semaphore with a deadline returns `Result<_, Timeout>`. A `get().await` can then only fail
+//! with [`GetError::Closed`], and a `try_get()` never with `Timeout`; a match on those arms is
+//! the price of one type that `?` and one `match` serve in all three modes, of a deadline
+//! that can be added to a wait without changing the code around it, and of the output type the
+//! contract promises (a deadline leaves a queue operation's output type as it was).
 //!
 //! # Guarantees
 //!
@@ -78,12 +99,14 @@
 //!
 //! # Features
 //!
-//! * `tokio` (default): deadlines use tokio's timer inside a tokio runtime.
+//! * `tokio` (default): deadlines use tokio's timer inside a tokio runtime, and
+//!   [`Deadline`] converts from `tokio::time::Instant`.
 //! * `async-io` (default): deadlines use async-io's timer outside tokio.
 //!
 //! With neither, everything works except a deadline that must fire in async code (it panics
 //! with a message saying so); `.block()` with a deadline still works.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(unreachable_pub)]
 

@@ -143,15 +143,13 @@ impl<T: ?Sized> Mutex<T> {
     /// Takes the lock if it is free and nobody waits for it.
     #[inline]
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-        self.permits.try_acquire(1).then(|| self.into_permit(1))
+        self.try_permit(1)
     }
 
     /// Takes the lock through an `Arc` if it is free and nobody waits for it.
     #[inline]
     pub fn try_lock_owned(self: Arc<Self>) -> Option<OwnedMutexGuard<T>> {
-        self.permits
-            .try_acquire(1)
-            .then(|| self.clone().into_permit(1))
+        self.try_permit(1)
     }
 
     /// Whether the lock is held, or promised to a waiter (toro's `locked()`).
@@ -209,7 +207,7 @@ impl<'a, T: ?Sized> PermitHandle for &'a Mutex<T> {
     }
 
     #[inline]
-    fn into_permit(self, _: usize) -> MutexGuard<'a, T> {
+    unsafe fn into_permit(self, _: usize) -> MutexGuard<'a, T> {
         MutexGuard {
             mutex: self,
             _data: PhantomData,
@@ -226,7 +224,7 @@ impl<T: ?Sized> PermitHandle for Arc<Mutex<T>> {
     }
 
     #[inline]
-    fn into_permit(self, _: usize) -> OwnedMutexGuard<T> {
+    unsafe fn into_permit(self, _: usize) -> OwnedMutexGuard<T> {
         OwnedMutexGuard {
             mutex: self,
             _data: PhantomData,
@@ -267,8 +265,9 @@ impl<T: ?Sized> Deref for MutexGuard<'_, T> {
 
     #[inline]
     fn deref(&self) -> &T {
-        // SAFETY: the guard holds the mutex's only permit, so no other access to the data
-        // exists until it is dropped.
+        // SAFETY: the guard holds the mutex's only permit (its one constructor,
+        // `PermitHandle::into_permit`, is an `unsafe fn` whose contract says so), so no other
+        // access to the data exists until it is dropped.
         self.mutex.data.with(|p| unsafe { &*p })
     }
 }

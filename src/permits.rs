@@ -74,6 +74,7 @@ pub(crate) struct Request {
 }
 
 impl Permits {
+    #[track_caller]
     pub(crate) fn new(permits: usize) -> Self {
         assert!(
             permits <= MAX_PERMITS,
@@ -293,7 +294,27 @@ impl Permits {
 pub(crate) trait PermitHandle: Clone {
     type Permit;
     fn permits(&self) -> &Permits;
-    fn into_permit(self, n: usize) -> Self::Permit;
+    /// Wraps `n` permits already taken from [`permits`](Self::permits) in the permit (or
+    /// guard) that returns them on drop.
+    ///
+    /// # Safety
+    ///
+    /// The caller has taken `n` permits from `self.permits()` and hands them over: only the
+    /// returned permit will give them back. A lock's guard gives access to the data on that
+    /// ground alone (a `Mutex` guard holds its only permit, an `RwLock` read guard one read
+    /// slot, a write guard every slot), which is what every guard's `Deref` relies on.
+    unsafe fn into_permit(self, n: usize) -> Self::Permit;
+
+    /// Takes `n` permits if they are free and nobody is queued, as a permit.
+    #[inline]
+    fn try_permit(self, n: usize) -> Option<Self::Permit> {
+        if self.permits().try_acquire(n) {
+            // SAFETY: `try_acquire` just took the `n` permits, handed over here.
+            Some(unsafe { self.into_permit(n) })
+        } else {
+            None
+        }
+    }
 }
 
 /// Acquiring `n` permits through handle `H`.
@@ -318,7 +339,8 @@ impl<H: PermitHandle> Op for AcquireOp<H> {
         self.handle
             .permits()
             .try_take_fast(self.n)
-            .then(|| self.handle.clone().into_permit(self.n))
+            // SAFETY: `try_take_fast` just took the `n` permits, handed over here.
+            .then(|| unsafe { self.handle.clone().into_permit(self.n) })
     }
 
     fn lock(&self) -> MutexGuard<'_, PermitLists> {
@@ -338,7 +360,8 @@ impl<H: PermitHandle> Op for AcquireOp<H> {
         self.handle
             .permits()
             .take_or_slow(lists, self.n)
-            .then(|| self.handle.clone().into_permit(self.n))
+            // SAFETY: `take_or_slow` just took the `n` permits, handed over here.
+            .then(|| unsafe { self.handle.clone().into_permit(self.n) })
     }
 
     fn register(&self, ticket: &mut usize, lists: &mut PermitLists) -> Request {
@@ -368,7 +391,9 @@ impl<H: PermitHandle> Op for AcquireOp<H> {
     }
 
     fn finish(&self, _: &mut usize, n: usize) -> H::Permit {
-        self.handle.clone().into_permit(n)
+        // SAFETY: the grant is `n` permits served to this request alone (the waiter core hands
+        // a grant to exactly one waiter, which finishes it once).
+        unsafe { self.handle.clone().into_permit(n) }
     }
 
     fn ok(permit: H::Permit) -> Self::Timed {
@@ -430,6 +455,7 @@ impl Op for WaitUnlockedOp<'_> {
 }
 
 #[inline]
+#[track_caller]
 pub(crate) fn check_request(n: usize) {
     assert!(
         n <= MAX_PERMITS,
@@ -460,7 +486,7 @@ macro_rules! permit_types {
             }
 
             #[inline]
-            fn into_permit(self, n: usize) -> $name<'a> {
+            unsafe fn into_permit(self, n: usize) -> $name<'a> {
                 $name { sem: self, n }
             }
         }
@@ -474,7 +500,7 @@ macro_rules! permit_types {
             }
 
             #[inline]
-            fn into_permit(self, n: usize) -> $owned {
+            unsafe fn into_permit(self, n: usize) -> $owned {
                 $owned { sem: self, n }
             }
         }

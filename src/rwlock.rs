@@ -25,7 +25,7 @@ use crate::wait::{Waiter, wait_future};
 /// Because of write preference, a task that holds a read guard and asks for a second one
 /// deadlocks if a write was queued in between (the write waits for the first read, the second
 /// read waits for the write). Do not take a read lock recursively; if you must, bound the inner
-/// one with [`.deadline()`](crate::futures::RwLockRead::deadline) to get `Err(Timeout)`
+/// one with [`.deadline()`](crate::future::RwLockRead::deadline) to get `Err(Timeout)`
 /// instead of a hang.
 ///
 /// `max_readers == 1` makes it a mutex.
@@ -78,15 +78,26 @@ impl<T> RwLock<T> {
     /// An unlocked lock holding `value` that admits at most `max_readers` readers at once
     /// (toro's `RWLock(max_readers)`).
     ///
+    /// Any positive count is accepted: a count above [`RwLock::MAX_READERS`] means "as many as
+    /// you like" and is clamped to it ([`max_readers`](Self::max_readers) then reports
+    /// `MAX_READERS`), so `with_max_readers(value, usize::MAX)` is [`new`](Self::new).
+    ///
     /// # Panics
     ///
-    /// If `max_readers` is 0 or exceeds [`RwLock::MAX_READERS`].
+    /// If `max_readers` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_sync::RwLock;
+    ///
+    /// assert_eq!(RwLock::with_max_readers((), 4).max_readers(), 4);
+    /// assert_eq!(RwLock::with_max_readers((), usize::MAX).max_readers(), RwLock::<()>::MAX_READERS);
+    /// ```
+    #[track_caller]
     pub fn with_max_readers(value: T, max_readers: usize) -> Self {
         assert!(max_readers > 0, "an RwLock needs max_readers >= 1");
-        assert!(
-            max_readers <= MAX_PERMITS,
-            "max_readers may be at most RwLock::MAX_READERS ({MAX_PERMITS}), got {max_readers}"
-        );
+        let max_readers = max_readers.min(MAX_PERMITS);
         RwLock {
             max_readers,
             writer: AtomicBool::new(false),
@@ -167,18 +178,14 @@ impl<T: ?Sized> RwLock<T> {
     /// Takes read access if a slot is free and no request is queued.
     #[inline]
     pub fn try_read(&self) -> Option<RwLockReadGuard<'_, T>> {
-        self.permits
-            .try_acquire(1)
-            .then(|| Reader(self).into_permit(1))
+        Reader(self).try_permit(1)
     }
 
     /// Takes write access if the lock is free and no request is queued.
     #[inline]
     pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
         let n = self.max_readers;
-        self.permits
-            .try_acquire(n)
-            .then(|| Writer(self).into_permit(n))
+        Writer(self).try_permit(n)
     }
 
     /// The most readers admitted at once.
@@ -259,7 +266,7 @@ impl<'a, T: ?Sized> PermitHandle for Reader<'a, T> {
     }
 
     #[inline]
-    fn into_permit(self, _: usize) -> RwLockReadGuard<'a, T> {
+    unsafe fn into_permit(self, _: usize) -> RwLockReadGuard<'a, T> {
         RwLockReadGuard {
             lock: self.0,
             _data: PhantomData,
@@ -276,7 +283,7 @@ impl<'a, T: ?Sized> PermitHandle for Writer<'a, T> {
     }
 
     #[inline]
-    fn into_permit(self, _: usize) -> RwLockWriteGuard<'a, T> {
+    unsafe fn into_permit(self, _: usize) -> RwLockWriteGuard<'a, T> {
         self.0.writer.store(true, Ordering::Release);
         RwLockWriteGuard {
             lock: self.0,
@@ -309,7 +316,8 @@ impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
 
     #[inline]
     fn deref(&self) -> &T {
-        // SAFETY: the guard holds a read slot, so no writer (which needs every slot) exists
+        // SAFETY: the guard holds a read slot (the contract of its one constructor,
+        // `PermitHandle::into_permit`), so no writer (which needs every slot) exists
         // until it is dropped; other holders only read.
         self.lock.data.with(|p| unsafe { &*p })
     }
@@ -340,7 +348,8 @@ impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
 
     #[inline]
     fn deref(&self) -> &T {
-        // SAFETY: the guard holds every read slot, so it is the only accessor.
+        // SAFETY: the guard holds every read slot (the contract of its one constructor,
+        // `PermitHandle::into_permit`), so it is the only accessor.
         self.lock.data.with(|p| unsafe { &*p })
     }
 }

@@ -57,6 +57,7 @@ impl Semaphore {
     /// # Panics
     ///
     /// If `permits` exceeds [`Semaphore::MAX_PERMITS`].
+    #[track_caller]
     pub fn new(permits: usize) -> Self {
         Semaphore {
             permits: Permits::new(permits),
@@ -114,6 +115,7 @@ impl Semaphore {
     /// # }
     /// ```
     #[inline]
+    #[track_caller]
     pub fn acquire_many(&self, n: usize) -> SemaphoreAcquire<'_> {
         check_request(n);
         SemaphoreAcquire(Waiter::new(AcquireOp { handle: self, n }, 0))
@@ -167,6 +169,7 @@ impl Semaphore {
     /// # }
     /// ```
     #[inline]
+    #[track_caller]
     pub fn acquire_many_owned(self: Arc<Self>, n: usize) -> SemaphoreAcquireOwned {
         check_request(n);
         SemaphoreAcquireOwned(Waiter::new(AcquireOp { handle: self, n }, 0))
@@ -184,17 +187,16 @@ impl Semaphore {
     ///
     /// If `n` exceeds [`Semaphore::MAX_PERMITS`].
     #[inline]
+    #[track_caller]
     pub fn try_acquire_many(&self, n: usize) -> Option<SemaphorePermit<'_>> {
         check_request(n);
-        self.permits.try_acquire(n).then(|| self.into_permit(n))
+        self.try_permit(n)
     }
 
     /// Takes a permit through an `Arc` if one is free and no request is queued.
     #[inline]
     pub fn try_acquire_owned(self: Arc<Self>) -> Option<OwnedSemaphorePermit> {
-        self.permits
-            .try_acquire(1)
-            .then(|| self.clone().into_permit(1))
+        self.try_permit(1)
     }
 
     /// Adds one permit, handing it to the oldest waiter if any. The count may exceed the
@@ -220,6 +222,7 @@ impl Semaphore {
 
     /// Permits neither held nor promised to a queued request (toro's `counter`).
     #[inline]
+    #[doc(alias = "available_permits")]
     pub fn available(&self) -> usize {
         self.permits.available()
     }

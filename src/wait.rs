@@ -4,7 +4,7 @@
 //! to do when a queued waiter leaves or a granted one is dropped). [`Waiter`] does the rest, the
 //! same way for every primitive: registration on first poll, waker replacement, hand-off
 //! pick-up, drop-on-cancel, and the withdrawal a deadline needs. [`Waitable`] is the face it
-//! shows to [`WithDeadline`](crate::futures::WithDeadline) and to `.block()`.
+//! shows to [`WithDeadline`](crate::future::WithDeadline) and to `.block()`.
 
 use std::task::{Context, Poll, Waker};
 

@@ -337,10 +337,19 @@ fn huge_max_readers_works() {
     assert_eq!(*lock.try_write().unwrap(), 1);
 }
 
+/// toro's `RWLock(max_readers)` takes any positive count: above the maximum means "as many as
+/// you like", clamped to `MAX_READERS`, and the lock works as one with unlimited readers.
 #[test]
-#[should_panic(expected = "max_readers")]
-fn max_readers_above_max_panics() {
-    let _ = RwLock::with_max_readers((), RwLock::<()>::MAX_READERS + 1);
+fn max_readers_above_max_is_clamped() {
+    for asked in [RwLock::<()>::MAX_READERS + 1, usize::MAX] {
+        let lock = RwLock::with_max_readers(0u64, asked);
+        assert_eq!(lock.max_readers(), RwLock::<u64>::MAX_READERS);
+        let readers: Vec<_> = (0..1000).map(|_| lock.try_read().unwrap()).collect();
+        assert!(lock.try_write().is_none());
+        drop(readers);
+        *lock.try_write().unwrap() += 1;
+        assert_eq!(*lock.try_read().unwrap(), 1);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

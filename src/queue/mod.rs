@@ -209,6 +209,7 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
     ///
     /// If `maxsize` is 0 (toro's `Queue(0)` is unbounded: use
     /// [`unbounded`](Self::unbounded)).
+    #[track_caller]
     pub fn bounded(maxsize: usize) -> Self {
         assert!(
             maxsize > 0,
@@ -275,6 +276,7 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
     /// # }
     /// ```
     #[inline]
+    #[doc(alias = "send")]
     pub fn put(&self, item: T) -> QueuePut<'_, T, O> {
         QueuePut(Waiter::new(PutOp(self), Some(item)))
     }
@@ -285,6 +287,8 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
     ///
     /// [`PutError::Full`] or [`PutError::Closed`], with the item.
     #[inline]
+    #[doc(alias = "try_send")]
+    #[doc(alias = "put_nowait")]
     pub fn try_put(&self, item: T) -> Result<(), PutError<T>> {
         self.with(|state, wakes| state.put(item, wakes))
     }
@@ -377,6 +381,7 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
     /// # }
     /// ```
     #[inline]
+    #[doc(alias = "recv")]
     pub fn get(&self) -> QueueGet<'_, T, O> {
         QueueGet(Waiter::new(GetOp(self), ()))
     }
@@ -387,6 +392,8 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
     ///
     /// [`GetError::Empty`], or [`GetError::Closed`] if closed and drained.
     #[inline]
+    #[doc(alias = "try_recv")]
+    #[doc(alias = "get_nowait")]
     pub fn try_get(&self) -> Result<T, GetError> {
         self.with(|state, wakes| state.try_take(wakes))
     }
@@ -436,6 +443,7 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
     /// their items); gets take what is left, then fail with [`GetError::Closed`].
     /// `join` still waits for the `task_done` of every item. Closing twice does nothing.
     #[inline]
+    #[doc(alias = "shutdown")]
     pub fn close(&self) {
         self.with(|state, wakes| state.close(wakes));
     }
