@@ -138,7 +138,9 @@ pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard};
 pub use queue::{
     Fifo, GenericQueue, JoinableQueue, Lifo, LifoQueue, Order, Priority, PriorityQueue, Queue,
 };
-pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub use rwlock::{
+    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
 pub use semaphore::Semaphore;
 
 /// Permit types of the semaphores, and a queue's reserved slot.
@@ -169,7 +171,7 @@ pub mod future {
     pub use crate::mutex::{MutexLock, MutexLockOwned};
     pub use crate::permits::SemaphoreWaitUnlocked;
     pub use crate::queue::{QueueGet, QueueJoin, QueuePut, QueueReserve, QueueReserveOwned};
-    pub use crate::rwlock::{RwLockRead, RwLockWrite};
+    pub use crate::rwlock::{RwLockRead, RwLockReadOwned, RwLockWrite, RwLockWriteOwned};
     pub use crate::semaphore::{SemaphoreAcquire, SemaphoreAcquireOwned};
     pub use crate::wait::Waitable;
 }

@@ -1,13 +1,16 @@
 //! [`RwLock<T>`]: many readers or one writer, FIFO and write-preferring.
 
+mod guard;
+
 use std::fmt;
-use std::marker::PhantomData;
-use std::ops::{Deref, DerefMut};
+use std::ptr::NonNull;
 
 use crate::error::Timeout;
 use crate::permits::{AcquireOp, MAX_PERMITS, PermitHandle, Permits};
-use crate::sync::{AtomicBool, Ordering, UnsafeCell};
+use crate::sync::{Arc, AtomicBool, Ordering, UnsafeCell};
 use crate::wait::{Waiter, wait_future};
+
+pub use guard::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLockReadGuard, RwLockWriteGuard};
 
 /// An async reader-writer lock protecting a `T`: toro's `RWLock`.
 ///
@@ -53,11 +56,40 @@ use crate::wait::{Waiter, wait_future};
 /// # }
 /// ```
 pub struct RwLock<T: ?Sized> {
+    core: RwCore,
+    data: UnsafeCell<T>,
+}
+
+/// What the guards need of the lock, apart from the data (so that a read guard does not name
+/// `T` through the lock, and is covariant in it).
+pub(crate) struct RwCore {
     max_readers: usize,
     /// Whether a write guard exists (for `Debug`).
     writer: AtomicBool,
     permits: Permits,
-    data: UnsafeCell<T>,
+}
+
+impl RwCore {
+    #[inline]
+    fn release_read(&self) {
+        self.permits.release(1);
+    }
+
+    #[inline]
+    fn release_write(&self) {
+        self.writer.store(false, Ordering::Release);
+        self.permits.release(self.max_readers);
+    }
+
+    /// A writer becomes a reader: it keeps one read slot and frees the rest, so queued reads
+    /// come in (up to the first queued write) and no write can, while the slot is held.
+    #[inline]
+    fn downgrade(&self) {
+        self.writer.store(false, Ordering::Release);
+        if self.max_readers > 1 {
+            self.permits.release(self.max_readers - 1);
+        }
+    }
 }
 
 // SAFETY: readers on several threads get `&T` at once (needs `T: Sync`) and a writer gets
@@ -99,9 +131,11 @@ impl<T> RwLock<T> {
         assert!(max_readers > 0, "an RwLock needs max_readers >= 1");
         let max_readers = max_readers.min(MAX_PERMITS);
         RwLock {
-            max_readers,
-            writer: AtomicBool::new(false),
-            permits: Permits::new(max_readers),
+            core: RwCore {
+                max_readers,
+                writer: AtomicBool::new(false),
+                permits: Permits::new(max_readers),
+            },
             data: UnsafeCell::new(value),
         }
     }
@@ -139,7 +173,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn read(&self) -> RwLockRead<'_, T> {
         RwLockRead(Waiter::new(
             AcquireOp {
-                handle: Reader(self),
+                handle: Access(self),
                 n: 1,
             },
             0,
@@ -168,30 +202,104 @@ impl<T: ?Sized> RwLock<T> {
     pub fn write(&self) -> RwLockWrite<'_, T> {
         RwLockWrite(Waiter::new(
             AcquireOp {
-                handle: Writer(self),
-                n: self.max_readers,
+                handle: Access(self),
+                n: self.core.max_readers,
             },
             0,
         ))
     }
 
+    /// [`read`](Self::read) through an `Arc`: the guard is `'static`, for spawned tasks.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`read`](Self::read).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use toro_sync::RwLock;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let lock = Arc::new(RwLock::new(1));
+    /// let guard = lock.clone().read_owned().await;
+    /// let task = tokio::spawn(async move { *guard + 1 });
+    /// assert_eq!(task.await.unwrap(), 2);
+    /// # }
+    /// ```
+    #[inline]
+    pub fn read_owned(self: Arc<Self>) -> RwLockReadOwned<T> {
+        RwLockReadOwned(Waiter::new(
+            AcquireOp {
+                handle: Access(self),
+                n: 1,
+            },
+            0,
+        ))
+    }
+
+    /// [`write`](Self::write) through an `Arc`: the guard is `'static`, for spawned tasks.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`write`](Self::write).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use toro_sync::RwLock;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let lock = Arc::new(RwLock::new(Vec::new()));
+    /// let mut guard = lock.clone().write_owned().await;
+    /// tokio::spawn(async move { guard.push(1) }).await.unwrap();
+    /// assert_eq!(*lock.read().await, [1]);
+    /// # }
+    /// ```
+    #[inline]
+    pub fn write_owned(self: Arc<Self>) -> RwLockWriteOwned<T> {
+        let n = self.core.max_readers;
+        RwLockWriteOwned(Waiter::new(
+            AcquireOp {
+                handle: Access(self),
+                n,
+            },
+            0,
+        ))
+    }
+
+    /// [`try_read`](Self::try_read) through an `Arc`.
+    #[inline]
+    pub fn try_read_owned(self: Arc<Self>) -> Option<OwnedRwLockReadGuard<T>> {
+        OwnedReader::<T>::try_permit(Access(self), 1)
+    }
+
+    /// [`try_write`](Self::try_write) through an `Arc`.
+    #[inline]
+    pub fn try_write_owned(self: Arc<Self>) -> Option<OwnedRwLockWriteGuard<T>> {
+        let n = self.core.max_readers;
+        OwnedWriter::<T>::try_permit(Access(self), n)
+    }
+
     /// Takes read access if a slot is free and no request is queued.
     #[inline]
     pub fn try_read(&self) -> Option<RwLockReadGuard<'_, T>> {
-        Reader(self).try_permit(1)
+        Reader::<T>::try_permit(Access(self), 1)
     }
 
     /// Takes write access if the lock is free and no request is queued.
     #[inline]
     pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
-        let n = self.max_readers;
-        Writer(self).try_permit(n)
+        let n = self.core.max_readers;
+        Writer::<T>::try_permit(Access(self), n)
     }
 
     /// The most readers admitted at once.
     #[inline]
     pub fn max_readers(&self) -> usize {
-        self.max_readers
+        self.core.max_readers
     }
 
     /// The data, through exclusive access to the lock (no locking needed).
@@ -202,7 +310,7 @@ impl<T: ?Sized> RwLock<T> {
 
     /// Waiting `read` and `write` futures registered and not yet granted.
     pub fn waiters(&self) -> usize {
-        self.permits.waiters()
+        self.core.permits.waiters()
     }
 }
 
@@ -220,8 +328,8 @@ impl<T> From<T> for RwLock<T> {
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (available, waiters) = self.permits.snapshot();
-        let writer = self.writer.load(Ordering::Acquire);
+        let (available, waiters) = self.core.permits.snapshot();
+        let writer = self.core.writer.load(Ordering::Acquire);
         let mut s = f.debug_struct("RwLock");
         match self.try_read() {
             Some(guard) => s.field("data", &&*guard),
@@ -230,30 +338,45 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
         let readers = if writer {
             0
         } else {
-            self.max_readers - available
+            self.core.max_readers - available
         };
         s.field("readers", &readers)
             .field("writer", &writer)
-            .field("max_readers", &self.max_readers)
+            .field("max_readers", &self.core.max_readers)
             .field("waiters", &waiters)
             .finish()
     }
 }
 
-/// Read access through the permit core.
-pub(crate) struct Reader<'a, T: ?Sized>(&'a RwLock<T>);
-/// Write access through the permit core.
-pub(crate) struct Writer<'a, T: ?Sized>(&'a RwLock<T>);
+/// How a wait or a `try_*` reaches the lock: by reference or through an `Arc`, for a read
+/// (one slot) or a write (every slot). The permit core makes the guard.
+pub(crate) struct Access<H, const WRITE: bool>(H);
 
-impl<T: ?Sized> Clone for Reader<'_, T> {
+impl<H: Clone, const WRITE: bool> Clone for Access<H, WRITE> {
     fn clone(&self) -> Self {
-        Reader(self.0)
+        Access(self.0.clone())
     }
 }
 
-impl<T: ?Sized> Clone for Writer<'_, T> {
-    fn clone(&self) -> Self {
-        Writer(self.0)
+type Reader<'a, T> = Access<&'a RwLock<T>, false>;
+type Writer<'a, T> = Access<&'a RwLock<T>, true>;
+type OwnedReader<T> = Access<Arc<RwLock<T>>, false>;
+type OwnedWriter<T> = Access<Arc<RwLock<T>>, true>;
+
+impl<T: ?Sized> RwLock<T> {
+    /// A pointer to the data, for a guard (read access, registered with loom as such).
+    #[inline]
+    fn data_for_read(&self) -> NonNull<T> {
+        self.data
+            .with(|p| NonNull::new(p.cast_mut()).expect("the data of a lock is never null"))
+    }
+
+    /// A pointer to the data, for a write guard.
+    #[inline]
+    fn data_for_write(&self) -> NonNull<T> {
+        self.core.writer.store(true, Ordering::Release);
+        self.data
+            .with_mut(|p| NonNull::new(p).expect("the data of a lock is never null"))
     }
 }
 
@@ -262,15 +385,13 @@ impl<'a, T: ?Sized> PermitHandle for Reader<'a, T> {
 
     #[inline]
     fn permits(&self) -> &Permits {
-        &self.0.permits
+        &self.0.core.permits
     }
 
     #[inline]
     unsafe fn into_permit(self, _: usize) -> RwLockReadGuard<'a, T> {
-        RwLockReadGuard {
-            lock: self.0,
-            _data: PhantomData,
-        }
+        // SAFETY: the caller handed over one read slot (this function's contract).
+        unsafe { RwLockReadGuard::new(&self.0.core, self.0.data_for_read()) }
     }
 }
 
@@ -279,16 +400,45 @@ impl<'a, T: ?Sized> PermitHandle for Writer<'a, T> {
 
     #[inline]
     fn permits(&self) -> &Permits {
-        &self.0.permits
+        &self.0.core.permits
     }
 
     #[inline]
     unsafe fn into_permit(self, _: usize) -> RwLockWriteGuard<'a, T> {
-        self.0.writer.store(true, Ordering::Release);
-        RwLockWriteGuard {
-            lock: self.0,
-            _data: PhantomData,
-        }
+        // SAFETY: the caller handed over every read slot (this function's contract).
+        unsafe { RwLockWriteGuard::new(&self.0.core, self.0.data_for_write()) }
+    }
+}
+
+impl<T: ?Sized> PermitHandle for OwnedReader<T> {
+    type Permit = OwnedRwLockReadGuard<T>;
+
+    #[inline]
+    fn permits(&self) -> &Permits {
+        &self.0.core.permits
+    }
+
+    #[inline]
+    unsafe fn into_permit(self, _: usize) -> OwnedRwLockReadGuard<T> {
+        let data = self.0.data_for_read();
+        // SAFETY: the caller handed over one read slot (this function's contract).
+        unsafe { OwnedRwLockReadGuard::new(self.0, data) }
+    }
+}
+
+impl<T: ?Sized> PermitHandle for OwnedWriter<T> {
+    type Permit = OwnedRwLockWriteGuard<T>;
+
+    #[inline]
+    fn permits(&self) -> &Permits {
+        &self.0.core.permits
+    }
+
+    #[inline]
+    unsafe fn into_permit(self, _: usize) -> OwnedRwLockWriteGuard<T> {
+        let data = self.0.data_for_write();
+        // SAFETY: the caller handed over every read slot (this function's contract).
+        unsafe { OwnedRwLockWriteGuard::new(self.0, data) }
     }
 }
 
@@ -304,74 +454,14 @@ wait_future! {
         => RwLockWriteGuard<'a, T>, Result<RwLockWriteGuard<'a, T>, Timeout>;
 }
 
-/// Shared read access to an [`RwLock`]'s data; dropping it releases the read slot.
-#[must_use = "the read lock is released as soon as the guard is dropped"]
-pub struct RwLockReadGuard<'a, T: ?Sized> {
-    lock: &'a RwLock<T>,
-    _data: PhantomData<&'a T>,
+wait_future! {
+    /// The future of [`RwLock::read_owned`].
+    RwLockReadOwned [T: ?Sized] [T] = Waiter<AcquireOp<OwnedReader<T>>>
+        => OwnedRwLockReadGuard<T>, Result<OwnedRwLockReadGuard<T>, Timeout>;
 }
 
-impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
-    type Target = T;
-
-    #[inline]
-    fn deref(&self) -> &T {
-        // SAFETY: the guard holds a read slot (the contract of its one constructor,
-        // `PermitHandle::into_permit`), so no writer (which needs every slot) exists
-        // until it is dropped; other holders only read.
-        self.lock.data.with(|p| unsafe { &*p })
-    }
-}
-
-impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
-    #[inline]
-    fn drop(&mut self) {
-        self.lock.permits.release(1);
-    }
-}
-
-impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
-    }
-}
-
-/// Exclusive write access to an [`RwLock`]'s data; dropping it releases the lock.
-#[must_use = "the write lock is released as soon as the guard is dropped"]
-pub struct RwLockWriteGuard<'a, T: ?Sized> {
-    lock: &'a RwLock<T>,
-    _data: PhantomData<&'a mut T>,
-}
-
-impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
-    type Target = T;
-
-    #[inline]
-    fn deref(&self) -> &T {
-        // SAFETY: the guard holds every read slot (the contract of its one constructor,
-        // `PermitHandle::into_permit`), so it is the only accessor.
-        self.lock.data.with(|p| unsafe { &*p })
-    }
-}
-
-impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: the guard holds every read slot, and `&mut self` is unique.
-        self.lock.data.with_mut(|p| unsafe { &mut *p })
-    }
-}
-
-impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
-    #[inline]
-    fn drop(&mut self) {
-        self.lock.writer.store(false, Ordering::Release);
-        self.lock.permits.release(self.lock.max_readers);
-    }
-}
-
-impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
-    }
+wait_future! {
+    /// The future of [`RwLock::write_owned`].
+    RwLockWriteOwned [T: ?Sized] [T] = Waiter<AcquireOp<OwnedWriter<T>>>
+        => OwnedRwLockWriteGuard<T>, Result<OwnedRwLockWriteGuard<T>, Timeout>;
 }
