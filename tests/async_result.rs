@@ -1,6 +1,6 @@
 //! AsyncResult: set once, get by every waiter, try_get, timeouts that leave nothing behind,
-//! drop accounting, Debug, and the multi-thread set-once race (scenarios #23, #24; toro's
-//! test_async_result.py).
+//! drop accounting, Debug, a `set` at a getter's deadline, and the multi-thread set-once race
+//! (after toro 1.0.1's `test/test_async_result.py`).
 
 mod common;
 
@@ -216,8 +216,8 @@ async fn try_once_deadline() {
     assert_eq!(result.get().deadline(Duration::ZERO).await, Ok(&'x'));
 }
 
-/// Scenario #24: `set` lands at the getter's deadline. The getter returns the value or the
-/// timeout, and either way a later get returns the value at once and no waiter remains.
+/// `set` lands at the getter's deadline. The getter returns the value or the timeout, and
+/// either way a later get returns the value at once and no waiter remains.
 #[tokio::test(start_paused = true)]
 async fn set_at_the_deadline() {
     // Deadline already passed (timer fired) when the set comes, before the getter is polled.
@@ -319,7 +319,7 @@ fn block_on_plain_threads() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Scenario #23: set-once race, multi-thread
+// Set-once race, multi-thread
 // ---------------------------------------------------------------------------------------------
 
 fn rounds() -> usize {

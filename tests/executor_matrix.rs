@@ -1,9 +1,9 @@
-//! Executor matrix (scenario #38): the Semaphore, Mutex and Condition + Mutex stress bodies of
-//! `stress_kit` on `futures`' `ThreadPool` (4 threads, no tokio anywhere: deadlines fire on
-//! the crate's async-io timer), and on a 4-worker tokio runtime with tasks killed by
-//! `JoinHandle::abort()` from a separate task while they wait or hold (the future is dropped
-//! on whichever worker runs it, possibly while another grants to it). Conservation holds and
-//! nobody is left registered at the end.
+//! Executor matrix: the Semaphore, Mutex and Condition + Mutex stress bodies of `stress_kit` on
+//! `futures`' `ThreadPool` (4 threads, no tokio anywhere: deadlines fire on the crate's
+//! async-io timer), and on a 4-worker tokio runtime with tasks killed by `JoinHandle::abort()`
+//! from a separate task while they wait or hold (the future is dropped on whichever worker runs
+//! it, possibly while another grants to it). Conservation holds and nobody is left registered
+//! at the end.
 //!
 //! Sizes and seeds as in `stress.rs` (`TORO_STRESS_SCALE`, `TORO_STRESS_SEED`).
 

@@ -1,4 +1,4 @@
-//! Hostile wakers, beyond `hostile_wakers.rs` (scenario #34):
+//! Hostile wakers, beyond `hostile_wakers.rs`:
 //!
 //! * (a) a waker whose `clone` and `drop` call back into the *same* primitive with the call
 //!   that releases waiters (`notify_all`, `set`, `try_put`/`try_get`, dropping a read guard),

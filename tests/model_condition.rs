@@ -1,7 +1,7 @@
-//! Model-based test of `Condition` (scenarios #15–#19), with `wait_with` on a `Mutex<()>`:
-//! random sequences of operations run against the real condition and mutex, their futures
-//! polled by hand with counting wakers, and against a plain sequential model written from
-//! SPEC.md:
+//! Model-based test of `Condition`, with `wait_with` on a `Mutex<()>`: random sequences of
+//! operations run against the real condition and mutex, their futures polled by hand with
+//! counting wakers, and against a plain sequential model written from the contract in the crate
+//! docs of `Condition` and `Mutex`:
 //!
 //! * a FIFO of registered condition waiters; `notify(n)` grants the `n` oldest, `notify_all`
 //!   all of them and also every `wait()` future created before it and not yet polled; nothing

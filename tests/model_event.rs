@@ -1,9 +1,9 @@
-//! Model-based test of `Event` (scenario #21): random sequences of operations run against the
-//! real event, its futures polled by hand with counting wakers, and against a plain sequential
-//! model written from SPEC.md: a flag, a count of `set` calls, and the registered waiters.
-//! `set` releases every registered waiter and every `wait()` future created before it (even
-//! if first polled after a `clear`); a wait completes at once while the flag is set; `clear`
-//! releases nobody and strands nobody.
+//! Model-based test of `Event`: random sequences of operations run against the real event, its
+//! futures polled by hand with counting wakers, and against a plain sequential model written
+//! from the contract in the crate docs of `Event`: a flag, a count of `set` calls, and the
+//! registered waiters. `set` releases every registered waiter and every `wait()` future created
+//! before it (even if first polled after a `clear`); a wait completes at once while the flag is
+//! set; `clear` releases nobody and strands nobody.
 //!
 //! After every operation: its outcome, every waker's wake-up count (a future is woken exactly
 //! when a `set` releases it, and only through its current waker), `is_set()` and `waiters()`

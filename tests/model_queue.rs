@@ -1,7 +1,7 @@
-//! Model-based test of the queues, all three orders (scenarios #25, #26, #28, #29, #31, #32):
-//! random sequences of operations run against the real `Queue`, `LifoQueue` and
-//! `PriorityQueue` (bounded 1 to 3, or unbounded), their futures polled by hand with counting
-//! wakers, and against a plain sequential model written from SPEC.md:
+//! Model-based test of the queues, all three orders: random sequences of operations run against
+//! the real `Queue`, `LifoQueue` and `PriorityQueue` (bounded 1 to 3, or unbounded), their
+//! futures polled by hand with counting wakers, and against a plain sequential model written
+//! from the contract in the queue docs:
 //!
 //! * items in a `Vec` taken by the queue's order (front for FIFO, back for LIFO, lowest
 //!   priority then oldest entry for priority), with FIFO lists of getters, putters (a put's
@@ -841,8 +841,8 @@ fn run<T: Q>(capacity: Option<usize>, ops: &[Op]) -> Result<(), TestCaseError> {
         );
         prop_assert_eq!(queue.is_closed(), model.closed, "is_closed() {}", ctx!());
         prop_assert_eq!(permits.len(), model.permits);
-        // Invariants of the model itself (SPEC: getters wait only while there is no item;
-        // putters only while there is no room).
+        // Invariants of the model itself (the queue docs: getters wait only while there is no
+        // item; putters only while there is no room).
         prop_assert!(
             model.getters.is_empty() || model.items.is_empty(),
             "model: items present while a getter waits {}",
@@ -912,12 +912,13 @@ proptest! {
     }
 }
 
-/// SPEC.md: a freed queue slot is handed straight to the oldest waiting putter; putters wait
-/// only while there is no room. Found by the model: filling a reserved slot (a `reserve()`
-/// permit, or a sink's `poll_ready` + `start_send`) while a getter waits hands the item to the
-/// getter and frees the slot, but a put already waiting is not let in: it stays pending on an
-/// empty queue with room, and a later `get` then waits beside it (a deadlock if nothing else
-/// happens). The implementation's `put_reserved` does not call `fill` after `enter`.
+/// The queue docs' Fairness: a freed queue slot is handed straight to the oldest waiting
+/// putter; putters wait only while there is no room. Found by the model: filling a reserved
+/// slot (a `reserve()` permit, or a sink's `poll_ready` + `start_send`) while a getter waits
+/// hands the item to the getter and frees the slot, but a put already waiting is not let in: it
+/// stays pending on an empty queue with room, and a later `get` then waits beside it (a
+/// deadlock if nothing else happens). The implementation's `put_reserved` does not call `fill`
+/// after `enter`.
 #[test]
 fn filling_a_reserved_slot_for_a_waiting_getter_lets_a_waiting_put_in() {
     let mut wakers = Wakers::default();
@@ -947,7 +948,7 @@ fn filling_a_reserved_slot_for_a_waiting_getter_lets_a_waiting_put_in() {
     assert_eq!(poll(&mut put, &wakers, w), Poll::Ready(Ok(())));
 }
 
-/// The same through a sink, the SPEC's surface for reservations: `poll_ready` reserves the
+/// The same through a sink, the public surface for reservations: `poll_ready` reserves the
 /// slot, `start_send` fills it.
 #[test]
 fn filling_a_sinks_slot_for_a_waiting_getter_lets_a_waiting_put_in() {

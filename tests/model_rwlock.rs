@@ -1,10 +1,10 @@
-//! Model-based test of `RwLock` (scenarios #10–#13): random sequences of operations run against
-//! the real lock (`max_readers` 1 to 3), its futures polled by hand with counting wakers, and
-//! against a plain sequential model written from SPEC.md: `max_readers` read slots, a read
-//! takes one and a write all of them in one request, requests are granted whole and strictly
-//! in FIFO order (write-preferring: a read behind a queued write waits), `try_read` and
-//! `try_write` never barge past a queued request, and a request that leaves the line (dropped,
-//! or its deadline fired) holds nothing and lets those behind it through.
+//! Model-based test of `RwLock`: random sequences of operations run against the real lock
+//! (`max_readers` 1 to 3), its futures polled by hand with counting wakers, and against a plain
+//! sequential model written from the contract in the crate docs of `RwLock`: `max_readers` read
+//! slots, a read takes one and a write all of them in one request, requests are granted whole
+//! and strictly in FIFO order (write-preferring: a read behind a queued write waits),
+//! `try_read` and `try_write` never barge past a queued request, and a request that leaves the
+//! line (dropped, or its deadline fired) holds nothing and lets those behind it through.
 //!
 //! After every operation: its outcome, every waker's wake-up count (a future is woken exactly
 //! when the model grants it) and `waiters()` must match the model; `TryRead`/`TryWrite`

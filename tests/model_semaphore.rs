@@ -1,8 +1,9 @@
-//! Model-based test of `Semaphore` and `BoundedSemaphore` (scenario #4): random sequences of
-//! operations run against the real semaphore, its futures polled by hand with counting wakers,
-//! and against a plain sequential model written from SPEC.md: a counter of free permits, a
-//! FIFO of acquire requests (granted whole, strictly in order, never barged past), and the
-//! `wait_unlocked` waiters (released once permits are free and no acquirer queues).
+//! Model-based test of `Semaphore` and `BoundedSemaphore`: random sequences of operations run
+//! against the real semaphore, its futures polled by hand with counting wakers, and against a
+//! plain sequential model written from the contract in the crate docs of `Semaphore`: a counter
+//! of free permits, a FIFO of acquire requests (granted whole, strictly in order, never barged
+//! past), and the `wait_unlocked` waiters (released once permits are free and no acquirer
+//! queues).
 //!
 //! After every operation: the outcome of the operation, every waker's wake-up count (a future
 //! is woken exactly when the model grants it, and only its current waker), `available()`,
@@ -192,7 +193,7 @@ enum Out {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The model, from SPEC.md.
+// The model, from the contract in the crate docs of `Semaphore` and `BoundedSemaphore`.
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -581,8 +582,8 @@ proptest! {
     }
 }
 
-/// SPEC.md: "`acquire_many(0)` succeeds at once", also behind a queued request (found by the
-/// model: it used to queue behind it, and to time out with a passed deadline).
+/// The `acquire_many` docs: "`acquire_many(0)` completes at once", also behind a queued request
+/// (found by the model: it used to queue behind it, and to time out with a passed deadline).
 #[test]
 fn acquire_many_zero_completes_at_once_behind_a_queued_request() {
     let mut wakers = Wakers::default();

@@ -721,7 +721,8 @@ fn asyncio_cancelled_wakeup() {
 }
 
 /// As above, but the notified consumer is cancelled while it re-acquires the lock (after the
-/// wake-up). SPEC guarantee 2: what was handed to a dropped waiter (a notification) passes on.
+/// wake-up). The crate docs' guarantee 2 (cancel safety): what was handed to a dropped waiter
+/// (a notification) passes on.
 #[test]
 fn asyncio_cancelled_wakeup_relock() {
     let m = Mutex::new(0);
@@ -754,8 +755,8 @@ fn asyncio_cancelled_wakeup_relock() {
 // re-locking phase; and toro's documented deadline forms.
 // ---------------------------------------------------------------------------------------------
 
-/// EXTRA (SPEC guarantee 2, "or its deadline passing"): a `wait_with` that was notified but
-/// times out while re-locking must pass its notification to the next waiter.
+/// EXTRA (the crate docs' guarantee 2, "or its deadline passing"): a `wait_with` that was
+/// notified but times out while re-locking must pass its notification to the next waiter.
 #[tokio::test(start_paused = true)]
 async fn extra_wait_with_timing_out_while_relocking_passes_the_notification_on() {
     let m = Arc::new(Mutex::new(()));

@@ -511,9 +511,10 @@ async fn toro_partial_release() {
 // Extra (no original case): toro's documented RWLock defect
 // ---------------------------------------------------------------------------------------------
 
-/// EXTRA (toro-behaviour §1.3 design defect): toro's `acquire_write` that times out after
-/// grabbing some permits leaks them (max 3, 1 reader held: after the timeout and the read's
-/// release the counter is 1, not 3). Here a write takes all slots atomically or none.
+/// EXTRA (a defect of toro 1.0.1's `RWLock`, which takes a write as `max_readers` separate
+/// permit acquires): toro's `acquire_write` that times out after grabbing some permits leaks
+/// them (max 3, 1 reader held: after the timeout and the read's release the counter is 1, not
+/// 3). Here a write takes all slots atomically or none.
 #[tokio::test(start_paused = true)]
 async fn extra_timed_out_write_leaks_no_read_slots() {
     let lock = RwLock::with_max_readers((), 3);

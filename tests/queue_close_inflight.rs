@@ -1,6 +1,6 @@
 //! `close()` while an item is handed to a getter that has not taken it yet: the waiting getters
-//! must not fail with `Closed` while that item may still come back (SPEC: gets drain what is
-//! left, then fail with `Closed`).
+//! must not fail with `Closed` while that item may still come back (the `close` docs: gets take
+//! what is left, then fail with `Closed`).
 
 mod common;
 

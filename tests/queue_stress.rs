@@ -1,5 +1,5 @@
-//! MPMC conservation under deadlines and cancellation (adversarial scenario #27), for
-//! `Queue`, `LifoQueue` and `PriorityQueue`.
+//! MPMC conservation under deadlines and cancellation, for `Queue`, `LifoQueue` and
+//! `PriorityQueue`.
 //!
 //! `bounded(16)`, 32 producers and 32 consumers on a 4-worker tokio runtime. Every item carries
 //! a unique id. Every put and get has a random deadline (0 to 500 µs); about 10% of the waits

@@ -2,7 +2,7 @@
 //! drop, try_* never barging, the recursive-read policy, cancel safety, panics, and the small
 //! API (get_mut, into_inner, Debug, Default).
 //!
-//! Adversarial scenarios #10 to #13; toro's test_rwlock.py inventory.
+//! Also covers the cases of toro 1.0.1's `test/test_rwlock.py`.
 
 mod common;
 
@@ -189,8 +189,8 @@ fn writer_waits_for_all_readers_then_readers_wait_for_writer() {
     assert!(lock.try_write().is_some());
 }
 
-/// Two queued writers cannot split the read slots between them (scenario #12): the second
-/// waits until the first has had and released all of them.
+/// Two queued writers cannot split the read slots between them: the second waits until the
+/// first has had and released all of them.
 #[test]
 fn concurrent_writers_do_not_split_slots() {
     let lock = RwLock::with_max_readers(0, 8);
@@ -353,7 +353,7 @@ fn max_readers_above_max_is_clamped() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Writes are all-or-nothing on timeout and drop (scenarios #10, #11)
+// Writes are all-or-nothing on timeout and drop
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test(start_paused = true)]
@@ -555,7 +555,7 @@ fn try_write_does_not_barge_past_queued_read() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Recursive read under write preference (scenario #13b)
+// Recursive read under write preference
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test(start_paused = true)]

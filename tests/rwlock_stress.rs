@@ -1,5 +1,4 @@
-//! Stress: RwLock (scenario #14) and Mutex under random cancellation on a 4-worker tokio
-//! runtime.
+//! Stress: RwLock and Mutex under random cancellation on a 4-worker tokio runtime.
 //!
 //! 10^5 operations per test by default; `TORO_STRESS_SCALE` multiplies that (e.g. `10` for
 //! 10^6, `0.1` for a quick run). Figures are printed (`--nocapture` to see them).
@@ -197,7 +196,7 @@ struct Inside {
     max_write_wait_us: AtomicU64,
 }
 
-/// Scenario #14: 8 writers and 56 readers, max_readers = 16, ~10% of waits cancelled.
+/// 8 writers and 56 readers, max_readers = 16, ~10% of waits cancelled.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn rwlock_stress_with_cancellation() {
     let started = Instant::now();

@@ -1,4 +1,7 @@
-//! Compile-time checks of the auto traits promised by SPEC.md.
+//! Compile-time checks of the auto traits, as in std: `Mutex<T>` and the queues are
+//! `Send + Sync` for `T: Send`; `RwLock<T>` and `AsyncResult<T>` for `T: Send + Sync`; waiting
+//! futures are `Send` when their value type is; guards and permits are `Send + Sync` for
+//! `T: Send + Sync`; owned guards, permits, streams and sinks are `'static`.
 #![allow(dead_code)]
 
 use std::cell::Cell;

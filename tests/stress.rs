@@ -1,8 +1,7 @@
 //! Stress on a 4-worker tokio runtime, with random deadlines (0 to 500 µs) and about 10% of
 //! waits dropped mid-way (raced against a yield or a short sleep, or polled once and dropped):
-//! Semaphore (scenario #3), BoundedSemaphore (permit conservation, #5), Condition + Mutex
-//! producer/consumer (#20), Event toggled while 63 tasks wait (#21), Barrier generations with
-//! withdrawals.
+//! Semaphore, BoundedSemaphore (permit conservation), Condition + Mutex producer/consumer,
+//! Event toggled while 63 tasks wait, Barrier generations with withdrawals.
 //!
 //! 10^5 operations per primitive by default; `TORO_STRESS_SCALE` multiplies that,
 //! `TORO_STRESS_SEED` picks the seeds. Each test prints its figures (`--nocapture`) and runs
@@ -166,9 +165,9 @@ impl Future for Checked<'_> {
     }
 }
 
-/// Scenario #21: one task toggles `set`/`clear` while 63 tasks loop `wait().deadline(d)`
-/// (and ~10% plain waits dropped mid-way): every waiter registered before a `set` is not
-/// pending after it (epoch counters); at the end nobody is registered.
+/// One task toggles `set`/`clear` while 63 tasks loop `wait().deadline(d)` (and ~10% plain
+/// waits dropped mid-way): every waiter registered before a `set` is not pending after it
+/// (epoch counters); at the end nobody is registered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn event_toggle_stress() {
     let started = Instant::now();

@@ -1,6 +1,5 @@
 #![cfg(loom)]
-//! `AsyncResult`: set-once race, set versus a getter's deadline (adversarial scenarios #23,
-//! #24).
+//! `AsyncResult`: set-once race between setters, and `set` versus a getter's deadline.
 
 mod support;
 

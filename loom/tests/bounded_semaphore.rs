@@ -1,5 +1,6 @@
 #![cfg(loom)]
-//! `BoundedSemaphore` over-release race (adversarial scenario #5).
+//! `BoundedSemaphore` over-release race: `release()` calls racing a permit's drop and a queued
+//! waiter, never past the bound.
 
 mod support;
 

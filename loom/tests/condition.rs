@@ -1,6 +1,6 @@
 #![cfg(loom)]
 //! `Condition`: notification forwarding, notify versus expiry, `notify_all` and unpolled
-//! futures, no spurious wake-ups, `wait_with` (adversarial scenarios #16, #17, #18, #19).
+//! futures, no spurious wake-ups, `wait_with` (guarantees 2, 4 and 6 in the crate docs).
 
 mod support;
 

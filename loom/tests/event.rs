@@ -1,6 +1,6 @@
 #![cfg(loom)]
-//! `Event`: `set` versus registration, `set(); clear()` versus a waiting thread (adversarial
-//! scenarios #21, #37).
+//! `Event`: `set` versus registration, `set(); clear()` versus a waiting thread (no waiter
+//! registered before a `set` is stranded by the `clear`).
 
 mod support;
 

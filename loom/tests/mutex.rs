@@ -1,6 +1,6 @@
 #![cfg(loom)]
-//! `Mutex`: hand-off versus drop of the granted waiter versus barging (adversarial scenarios
-//! #7, #8).
+//! `Mutex`: hand-off versus drop of the granted waiter versus barging, and memory ordering
+//! through the lock.
 
 mod support;
 

@@ -1,6 +1,6 @@
 #![cfg(loom)]
 //! Queues: an item handed to a getter that is dropped, a putter's deadline racing the get that
-//! admits it, `close` racing waiting getters and putters (adversarial scenarios #25, #26, #27).
+//! admits it, `close` racing waiting getters and putters (the queue docs' cancel safety).
 
 mod support;
 
@@ -249,7 +249,8 @@ fn close_vs_put_with_waiting_getter() {
 /// waits on the empty queue; its deadline fires as S1 puts. If S1's item reached G, R2's item
 /// is the only one stored. If G timed out first, it took nothing, so nothing made room for R2:
 /// from puts alone the queue never holds more than its capacity (only an item given back by a
-/// getter may exceed it, SPEC "Queue"). R2 puts whenever it is granted its slot.
+/// getter may exceed it: the queue docs' cancel safety puts it back). R2 puts whenever it is
+/// granted its slot.
 ///
 /// Regression model: before 8d2ade8, `QueueState::take` admitted the oldest putter whenever
 /// `items + reserved <= capacity`, also when the queue was empty and the get took nothing; the

@@ -1,7 +1,7 @@
 #![cfg(loom)]
 //! `RwLock` with `max_readers = 2`: write access all-or-nothing on timeout, readers behind an
-//! expired writer served, writers and readers never inside together (adversarial scenarios #10,
-//! #11, #12).
+//! expired writer served, writers and readers never inside together, two writers never
+//! splitting the read slots.
 
 mod support;
 

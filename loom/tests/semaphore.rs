@@ -1,6 +1,6 @@
 #![cfg(loom)]
 //! The waiter core through `Semaphore`: registration, hand-off, drop and expiry racing
-//! (adversarial scenarios #1, #2, #37).
+//! (a granted waiter dropped before it runs, the head of an `acquire_many` line leaving).
 
 mod support;
 
@@ -426,10 +426,10 @@ fn wait_unlocked_vs_permit_return() {
     });
 }
 
-/// SPEC "Semaphore": `acquire_many(0)` succeeds at once — also while a request is queued (it
-/// takes nothing, so it barges past nobody). Here A waits on an empty semaphore and a release
-/// races a try-once `acquire_many(0)` (what a passed deadline does) on the main thread; the
-/// zero request is `Ready` in every order and changes no count.
+/// The `acquire_many` docs: `acquire_many(0)` completes at once — also while a request is
+/// queued (it takes nothing, so it barges past nobody). Here A waits on an empty semaphore and
+/// a release races a try-once `acquire_many(0)` (what a passed deadline does) on the main
+/// thread; the zero request is `Ready` in every order and changes no count.
 ///
 /// Fails on the current code: the zero request goes through the same "nobody queued" check as
 /// any other (`take_or_slow`, formerly `try_take`), so while A is queued it is refused (a

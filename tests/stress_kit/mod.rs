@@ -538,10 +538,10 @@ pub async fn watchdog<E: Exec>(exec: &E, fut: BoxFut<()>, state: impl Fn() -> St
 pub const SEM_PERMITS: usize = 8;
 pub const SEM_TASKS: usize = 64;
 
-/// Scenario #3: `Semaphore(8)`, 64 tasks acquiring 1 to 3 permits (some by `try_acquire`,
-/// some `wait_unlocked`, some forgotten and given back with `add_permits`); an `inside`
-/// count of permits held, raised after acquiring and lowered before releasing, never exceeds
-/// 8; at the end all 8 are free and nobody waits.
+/// `Semaphore(8)`, 64 tasks acquiring 1 to 3 permits (some by `try_acquire`, some
+/// `wait_unlocked`, some forgotten and given back with `add_permits`); an `inside` count of
+/// permits held, raised after acquiring and lowered before releasing, never exceeds 8; at the
+/// end all 8 are free and nobody waits.
 pub async fn semaphore_body<E: Exec>(exec: E) {
     let started = Instant::now();
     let sem = Arc::new(Semaphore::new(SEM_PERMITS));
@@ -685,11 +685,11 @@ impl std::fmt::Debug for Shared {
     }
 }
 
-/// Scenario #20: a deque guarded by the Mutex and a Condition; 32 producers push items and
-/// `notify_one`; 32 consumers pop, waiting with `wait_with` (registered before the lock is
-/// released, then re-checking), 10% of their waits and lock acquisitions dropped or timed
-/// out. Every item pushed is consumed exactly once; after the producers finish and
-/// `notify_all` is called, no consumer stays blocked; nobody is left registered.
+/// A deque guarded by the Mutex and a Condition; 32 producers push items and `notify_one`; 32
+/// consumers pop, waiting with `wait_with` (registered before the lock is released, then
+/// re-checking), 10% of their waits and lock acquisitions dropped or timed out. Every item
+/// pushed is consumed exactly once; after the producers finish and `notify_all` is called, no
+/// consumer stays blocked; nobody is left registered.
 pub async fn condition_body<E: Exec>(exec: E) {
     let started = Instant::now();
     let items = total_ops() / 2;
