@@ -134,12 +134,15 @@ pub use condition::Condition;
 pub use deadline::Deadline;
 pub use error::{AlreadySet, GetError, NotReady, PutError, ReleaseError, TaskDoneError, Timeout};
 pub use event::Event;
-pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard};
+pub use mutex::{
+    Lock, MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard,
+};
 pub use queue::{
     Fifo, GenericQueue, JoinableQueue, Lifo, LifoQueue, Order, Priority, PriorityQueue, Queue,
 };
 pub use rwlock::{
-    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard,
+    RwLockUpgradableReadGuard, RwLockWriteGuard,
 };
 pub use semaphore::Semaphore;
 
@@ -171,7 +174,10 @@ pub mod future {
     pub use crate::mutex::{MutexLock, MutexLockOwned};
     pub use crate::permits::SemaphoreWaitUnlocked;
     pub use crate::queue::{QueueGet, QueueJoin, QueuePut, QueueReserve, QueueReserveOwned};
-    pub use crate::rwlock::{RwLockRead, RwLockReadOwned, RwLockWrite, RwLockWriteOwned};
+    pub use crate::rwlock::{
+        RwLockRead, RwLockReadOwned, RwLockUpgradableRead, RwLockUpgrade, RwLockWrite,
+        RwLockWriteOwned,
+    };
     pub use crate::semaphore::{SemaphoreAcquire, SemaphoreAcquireOwned};
     pub use crate::wait::Waitable;
 }

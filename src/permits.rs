@@ -56,6 +56,13 @@ pub(crate) struct PermitLists {
     next_ticket: usize,
     /// `wait_unlocked` callers.
     idle: WaitList<(), ()>,
+    /// An `RwLock` upgrade waiting for the rest of the read slots: at most one (only the
+    /// upgradable reader upgrades), and served before the FIFO, whose head may be a write
+    /// that waits for the upgrader's own slot.
+    upgrade: WaitList<usize, usize>,
+    /// Whether an `RwLock` upgradable read is held or granted: a queued upgradable request
+    /// waits (at the head, in FIFO order) until it ends.
+    upgradable_held: bool,
 }
 
 /// A queued request for `n` permits.
@@ -71,6 +78,8 @@ pub(crate) struct PermitLists {
 pub(crate) struct Request {
     n: usize,
     ticket: usize,
+    /// An `RwLock` upgradable read: granted only while none is held.
+    upgradable: bool,
 }
 
 impl Permits {
@@ -87,12 +96,14 @@ impl Permits {
                 acquirers: WaitList::new(),
                 next_ticket: 0,
                 idle: WaitList::new(),
+                upgrade: WaitList::new(),
+                upgradable_held: false,
             }),
         }
     }
 
     #[inline]
-    fn lock(&self) -> MutexGuard<'_, PermitLists> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, PermitLists> {
         self.lists.lock()
     }
 
@@ -149,14 +160,20 @@ impl Permits {
     /// `SLOW` (only if the count is still what was checked), so a waiter can be queued. On
     /// success `SLOW` is left set only if some waiter (a `wait_unlocked` caller) remains.
     fn take_or_slow(&self, lists: &PermitLists, n: usize) -> bool {
-        let waiting = if lists.acquirers.is_empty() && lists.idle.is_empty() {
-            0
-        } else {
-            SLOW
-        };
+        self.take_or_slow_from(
+            lists,
+            n,
+            lists.acquirers.is_empty() && lists.upgrade.is_empty(),
+        )
+    }
+
+    /// As [`take_or_slow`](Self::take_or_slow), taking only if `first` (nobody it must let go
+    /// first is queued).
+    fn take_or_slow_from(&self, lists: &PermitLists, n: usize, first: bool) -> bool {
+        let waiting = if lists.is_idle() { 0 } else { SLOW };
         let mut s = self.state.load(Ordering::Acquire);
         loop {
-            let (new, took) = if lists.acquirers.is_empty() && s / ONE >= n {
+            let (new, took) = if first && s / ONE >= n {
                 (((s / ONE - n) * ONE) | waiting, true)
             } else if s & SLOW == 0 {
                 (s | SLOW, false)
@@ -174,7 +191,7 @@ impl Permits {
     }
 
     /// Under the lock: adds `n` free permits and serves waiters.
-    fn put_back_locked(&self, lists: &mut PermitLists, n: usize, wakes: &mut WakeList) {
+    pub(crate) fn put_back_locked(&self, lists: &mut PermitLists, n: usize, wakes: &mut WakeList) {
         let s = self.state.load(Ordering::Acquire);
         if s & SLOW == 0 {
             // Nobody is queued (the invariant), but lock-free takers may race: add atomically.
@@ -196,7 +213,7 @@ impl Permits {
     /// Under the lock: hands free permits to queued requests, oldest first, releases
     /// `wait_unlocked` callers if permits remain and nobody is queued, and keeps `SLOW` in step
     /// with the lists.
-    fn grant(&self, lists: &mut PermitLists, wakes: &mut WakeList) {
+    pub(crate) fn grant(&self, lists: &mut PermitLists, wakes: &mut WakeList) {
         let s = self.state.load(Ordering::Acquire);
         if s & SLOW != 0 {
             self.serve(lists, s / ONE, wakes);
@@ -210,22 +227,34 @@ impl Permits {
     /// on it), so one plain store does it.
     fn serve(&self, lists: &mut PermitLists, mut free: usize, wakes: &mut WakeList) {
         let mut last_granted = None;
-        while let Some(&Request { n: need, ticket }) = lists.acquirers.front() {
-            if need > free {
-                break;
+        // An upgrade first; while it waits, nobody else is served (it needs every slot but
+        // its own, and readers let in now would only delay it).
+        if let Some(&need) = lists.upgrade.front() {
+            if need <= free {
+                free -= need;
+                lists.upgrade.grant_front(need, wakes);
             }
-            free -= need;
-            lists.acquirers.grant_front_freeing(wakes);
-            last_granted = Some(ticket);
         }
-        if free > 0 && lists.acquirers.is_empty() {
-            lists.idle.grant_all(|| (), wakes);
+        if lists.upgrade.is_empty() {
+            while let Some(&Request {
+                n: need,
+                ticket,
+                upgradable,
+            }) = lists.acquirers.front()
+            {
+                if need > free || (upgradable && lists.upgradable_held) {
+                    break;
+                }
+                free -= need;
+                lists.upgradable_held |= upgradable;
+                lists.acquirers.grant_front_freeing(wakes);
+                last_granted = Some(ticket);
+            }
+            if free > 0 && lists.acquirers.is_empty() {
+                lists.idle.grant_all(|| (), wakes);
+            }
         }
-        let waiting = if lists.acquirers.is_empty() && lists.idle.is_empty() {
-            0
-        } else {
-            SLOW
-        };
+        let waiting = if lists.is_idle() { 0 } else { SLOW };
         self.state.store((free * ONE) | waiting, Ordering::Release);
         if let Some(ticket) = last_granted {
             // After the count: a waiter that sees its grant sees the count without its permits.
@@ -275,18 +304,178 @@ impl Permits {
             return s / ONE == 0;
         }
         let lists = self.lock();
-        self.available() == 0 || !lists.acquirers.is_empty()
+        self.available() == 0 || !lists.acquirers.is_empty() || !lists.upgrade.is_empty()
     }
 
     /// Free permits and waiters, for `Debug`.
     pub(crate) fn snapshot(&self) -> (usize, usize) {
         let lists = self.lock();
-        (self.available(), lists.acquirers.len() + lists.idle.len())
+        (self.available(), lists.waiters())
     }
 
     pub(crate) fn waiters(&self) -> usize {
-        let lists = self.lock();
-        lists.acquirers.len() + lists.idle.len()
+        self.lock().waiters()
+    }
+
+    /// Numbers a request for `n` permits as it queues; its ticket goes to `ticket`.
+    fn request(lists: &mut PermitLists, n: usize, upgradable: bool, ticket: &mut usize) -> Request {
+        *ticket = lists.next_ticket;
+        lists.next_ticket = lists.next_ticket.wrapping_add(1);
+        Request {
+            n,
+            ticket: *ticket,
+            upgradable,
+        }
+    }
+
+    /// Whether the queued request numbered `ticket` was granted (read without the lock).
+    #[inline]
+    fn granted(&self, ticket: usize) -> bool {
+        let granted = self.granted.load(Ordering::Acquire);
+        // Granted iff `granted > ticket`, in wrapping order.
+        (granted.wrapping_sub(ticket) as isize) > 0
+    }
+}
+
+/// `RwLock` upgradable reads and upgrades: what only they use of the permit core. An upgradable
+/// read is one read slot plus the flag `upgradable_held`; its upgrade asks for the other slots
+/// ahead of the FIFO.
+impl Permits {
+    /// Under the lock: takes one slot as the upgradable read if none is held, nobody is queued
+    /// and a slot is free; otherwise sets `SLOW`, so a waiter can be queued.
+    pub(crate) fn take_upgradable_or_slow(&self, lists: &mut PermitLists) -> bool {
+        if lists.upgradable_held {
+            self.state.fetch_or(SLOW, Ordering::AcqRel);
+            return false;
+        }
+        let took = self.take_or_slow(lists, 1);
+        lists.upgradable_held = took;
+        took
+    }
+
+    /// Under the lock: takes the `n` slots an upgrade needs, ahead of the queued requests;
+    /// otherwise sets `SLOW`. On success the upgradable read has become a write.
+    pub(crate) fn take_upgrade_or_slow(&self, lists: &mut PermitLists, n: usize) -> bool {
+        let took = self.take_or_slow_from(lists, n, lists.upgrade.is_empty());
+        if took {
+            lists.upgradable_held = false;
+        }
+        took
+    }
+
+    /// Runs a `take_*_or_slow` step without waiting: a failed attempt may have set `SLOW`
+    /// with nobody queued, which the grant puts right.
+    pub(crate) fn try_locked(&self, take: impl FnOnce(&Self, &mut PermitLists) -> bool) -> bool {
+        let mut wakes = WakeList::new();
+        let mut lists = self.lock();
+        let took = take(self, &mut lists);
+        self.grant(&mut lists, &mut wakes);
+        drop(lists);
+        wakes.wake();
+        took
+    }
+
+    /// Sets whether an upgradable read is held, returns `n` slots, and serves waiters: the
+    /// end of an upgradable read (`held == false`, one slot, or none when it stays a plain
+    /// read), or a write becoming one (`held == true`, every slot but one).
+    pub(crate) fn set_upgradable(&self, held: bool, n: usize) {
+        let mut wakes = WakeList::new();
+        let mut lists = self.lock();
+        lists.upgradable_held = held;
+        // With `SLOW` set this serves the queue (a queued upgradable request may now go);
+        // without it nobody waits.
+        self.put_back_locked(&mut lists, n, &mut wakes);
+        drop(lists);
+        wakes.wake();
+    }
+}
+
+/// Waiting for an `RwLock` upgradable read: one slot, in FIFO order with every request, granted
+/// only while no upgradable read is held. `H` makes the guard.
+pub(crate) struct UpgradableOp<H>(pub(crate) H);
+
+impl<H: PermitHandle> Op for UpgradableOp<H> {
+    type State = PermitLists;
+    type Req = Request;
+    type Grant = usize;
+    type Output = H::Permit;
+    type Timed = Result<H::Permit, Timeout>;
+    /// The request's ticket, once queued.
+    type Data = usize;
+
+    fn lock(&self) -> MutexGuard<'_, PermitLists> {
+        self.0.permits().lock()
+    }
+
+    fn list(lists: &mut PermitLists) -> &mut WaitList<Request, usize> {
+        &mut lists.acquirers
+    }
+
+    fn try_now(
+        &self,
+        _: &mut usize,
+        lists: &mut PermitLists,
+        _: &mut WakeList,
+    ) -> Option<H::Permit> {
+        self.0
+            .permits()
+            .take_upgradable_or_slow(lists)
+            // SAFETY: `take_upgradable_or_slow` just took the slot, handed over here.
+            .then(|| unsafe { self.0.clone().into_permit(1) })
+    }
+
+    fn register(&self, ticket: &mut usize, lists: &mut PermitLists) -> Request {
+        Permits::request(lists, 1, true, ticket)
+    }
+
+    #[inline]
+    fn granted_lock_free(&self, ticket: &usize) -> Option<usize> {
+        self.0.permits().granted(*ticket).then_some(1)
+    }
+
+    fn withdrawn(&self, lists: &mut PermitLists, _: &mut Request, wakes: &mut WakeList) {
+        self.0.permits().grant(lists, wakes);
+    }
+
+    fn forward(&self, lists: &mut PermitLists, n: usize, wakes: &mut WakeList) -> Option<usize> {
+        // Granted, so it was marked held: it ends here.
+        lists.upgradable_held = false;
+        self.0.permits().put_back_locked(lists, n, wakes);
+        None
+    }
+
+    fn finish(&self, _: &mut usize, n: usize) -> H::Permit {
+        // SAFETY: the grant is the slot served to this request alone.
+        unsafe { self.0.clone().into_permit(n) }
+    }
+
+    fn ok(permit: H::Permit) -> Self::Timed {
+        Ok(permit)
+    }
+
+    fn timed_out(&self, _: &mut usize, _: Option<Request>) -> Self::Timed {
+        Err(Timeout)
+    }
+}
+
+impl PermitLists {
+    /// The list an `RwLock` upgrade waits on.
+    pub(crate) fn upgrade_list(&mut self) -> &mut WaitList<usize, usize> {
+        &mut self.upgrade
+    }
+
+    /// The upgradable read became a write (its upgrade was taken).
+    pub(crate) fn upgraded(&mut self) {
+        self.upgradable_held = false;
+    }
+
+    /// Whether nobody waits.
+    fn is_idle(&self) -> bool {
+        self.acquirers.is_empty() && self.idle.is_empty() && self.upgrade.is_empty()
+    }
+
+    fn waiters(&self) -> usize {
+        self.acquirers.len() + self.idle.len() + self.upgrade.len()
     }
 }
 
@@ -365,19 +554,12 @@ impl<H: PermitHandle> Op for AcquireOp<H> {
     }
 
     fn register(&self, ticket: &mut usize, lists: &mut PermitLists) -> Request {
-        *ticket = lists.next_ticket;
-        lists.next_ticket = lists.next_ticket.wrapping_add(1);
-        Request {
-            n: self.n,
-            ticket: *ticket,
-        }
+        Permits::request(lists, self.n, false, ticket)
     }
 
     #[inline]
     fn granted_lock_free(&self, ticket: &usize) -> Option<usize> {
-        let granted = self.handle.permits().granted.load(Ordering::Acquire);
-        // Granted iff `granted > ticket`, in wrapping order.
-        ((granted.wrapping_sub(*ticket) as isize) > 0).then_some(self.n)
+        self.handle.permits().granted(*ticket).then_some(self.n)
     }
 
     fn withdrawn(&self, lists: &mut PermitLists, _: &mut Request, wakes: &mut WakeList) {

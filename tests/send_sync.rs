@@ -36,12 +36,20 @@ fn guards_and_permits() {
     send_sync::<OwnedMutexGuard<u8>>();
     send_sync::<RwLockReadGuard<'static, u8>>();
     send_sync::<RwLockWriteGuard<'static, u8>>();
+    send_sync::<RwLockUpgradableReadGuard<'static, u8>>();
+    send_sync::<MappedMutexGuard<'static, u8>>();
+    send_sync::<OwnedMappedMutexGuard<u8, u8>>();
+    send_sync::<OwnedRwLockReadGuard<u8>>();
+    send_sync::<OwnedRwLockWriteGuard<u8, u8>>();
     send_sync::<SemaphorePermit<'static>>();
     send_sync::<OwnedSemaphorePermit>();
     send_sync::<BoundedSemaphorePermit<'static>>();
     send_sync::<OwnedBoundedSemaphorePermit>();
     send_sync::<PutPermit<'static, u8>>();
     stat::<OwnedMutexGuard<u8>>();
+    stat::<OwnedMappedMutexGuard<u8, u8>>();
+    stat::<OwnedRwLockReadGuard<u8>>();
+    stat::<OwnedRwLockWriteGuard<u8>>();
     stat::<OwnedSemaphorePermit>();
     stat::<OwnedBoundedSemaphorePermit>();
     stat::<OwnedPutPermit<u8>>();
@@ -60,6 +68,10 @@ fn futures_are_send() {
     send::<MutexLockOwned<u8>>();
     send::<RwLockRead<'static, u8>>();
     send::<RwLockWrite<'static, u8>>();
+    send::<RwLockReadOwned<u8>>();
+    send::<RwLockWriteOwned<u8>>();
+    send::<RwLockUpgradableRead<'static, u8>>();
+    send::<RwLockUpgrade<'static, u8>>();
     send::<EventWait<'static>>();
     send::<ConditionWait<'static>>();
     send::<ConditionWaitWith<'static, u8>>();
@@ -87,5 +99,8 @@ fn guards_of_non_sync_data_are_not_sync() {
     // Compiles only because `MutexGuard<Cell<u8>>` is not Sync (otherwise ambiguous).
     <MutexGuard<'static, Cell<u8>> as AmbiguousIfSync<_>>::some_item();
     <OwnedMutexGuard<Cell<u8>> as AmbiguousIfSync<_>>::some_item();
+    <MappedMutexGuard<'static, Cell<u8>> as AmbiguousIfSync<_>>::some_item();
+    <OwnedMappedMutexGuard<u8, Cell<u8>> as AmbiguousIfSync<_>>::some_item();
+    <RwLockReadGuard<'static, Cell<u8>> as AmbiguousIfSync<_>>::some_item();
     <Mutex<Rc<u8>> as AmbiguousIfSync<_>>::some_item();
 }

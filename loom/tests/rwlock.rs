@@ -127,3 +127,62 @@ fn two_writers_one_reader_exclusion() {
         assert!(lock.try_write().is_some());
     });
 }
+
+/// An upgrade racing the release of the last other reader, with a write queued behind it:
+/// U holds the upgradable read and waits to upgrade; R releases its read on another thread
+/// while W, queued before the upgrade started, waits. The upgrade must be served (it goes
+/// ahead of W, which needs U's slot) and W only after it; no two are ever inside together.
+#[test]
+fn upgrade_vs_reader_release_with_a_queued_writer() {
+    loom::model(|| {
+        let lock = leak(RwLock::with_max_readers(0usize, 2));
+        let inside = leak(AtomicUsize::new(0));
+        let up = lock.try_upgradable_read().expect("free");
+        let r = lock.try_read().expect("a reader beside the upgradable read");
+        let pw = Probe::new();
+        let mut w = lock.write();
+        pw.pending(&mut w);
+
+        let reader = thread::spawn(move || drop(r));
+        let writer = thread::spawn(move || {
+            let mut guard = block_on(&mut w);
+            assert_eq!(inside.fetch_add(1, SeqCst), 0);
+            assert_eq!(*guard, 1, "the upgrade went first");
+            *guard += 1;
+            inside.fetch_sub(1, SeqCst);
+        });
+        let mut guard = block_on(toro_sync::RwLockUpgradableReadGuard::upgrade(up));
+        assert_eq!(inside.fetch_add(1, SeqCst), 0);
+        *guard += 1;
+        inside.fetch_sub(1, SeqCst);
+        drop(guard);
+        reader.join().unwrap();
+        writer.join().unwrap();
+        assert_eq!(*lock.try_read().unwrap(), 2);
+        assert_eq!(lock.waiters(), 0);
+    });
+}
+
+/// A queued upgradable request is granted as the held one is dropped on another thread, and
+/// the grantee is dropped (its future never polled again) on a third: the flag passes on, so
+/// a later `try_upgradable_read` succeeds, and never while another upgradable read is held.
+#[test]
+fn upgradable_grant_vs_drop_of_the_grantee() {
+    loom::model(|| {
+        let lock = leak(RwLock::with_max_readers((), 2));
+        let held = lock.try_upgradable_read().expect("free");
+        let p = Probe::new();
+        let mut queued = lock.upgradable_read();
+        p.pending(&mut queued);
+
+        let releaser = thread::spawn(move || drop(held));
+        let canceller = thread::spawn(move || drop(queued));
+        releaser.join().unwrap();
+        canceller.join().unwrap();
+        let again = lock.try_upgradable_read().expect("the flag passed on");
+        assert!(lock.try_upgradable_read().is_none());
+        drop(again);
+        assert_eq!(lock.waiters(), 0);
+        assert!(lock.try_write().is_some());
+    });
+}

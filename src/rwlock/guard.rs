@@ -180,6 +180,14 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         Ok(unsafe { RwLockWriteGuard::new(this.core, data) })
     }
 
+    /// The guard's core and data pointer, without releasing anything: the caller takes over
+    /// every slot.
+    #[inline]
+    pub(super) fn into_parts(this: Self) -> (&'a RwCore, NonNull<T>) {
+        let this = ManuallyDrop::new(this);
+        (this.core, this.data)
+    }
+
     /// Turns write access into read access, atomically: the guard keeps one read slot and
     /// frees the others, so the reads queued behind it come in (up to the first queued write),
     /// and no write can get in between.

@@ -1,16 +1,19 @@
 //! [`RwLock<T>`]: many readers or one writer, FIFO and write-preferring.
 
 mod guard;
+mod upgradable;
 
 use std::fmt;
 use std::ptr::NonNull;
 
 use crate::error::Timeout;
-use crate::permits::{AcquireOp, MAX_PERMITS, PermitHandle, Permits};
+use crate::permits::{AcquireOp, MAX_PERMITS, PermitHandle, Permits, UpgradableOp};
 use crate::sync::{Arc, AtomicBool, Ordering, UnsafeCell};
 use crate::wait::{Waiter, wait_future};
+use upgradable::Upgradable;
 
 pub use guard::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLockReadGuard, RwLockWriteGuard};
+pub use upgradable::{RwLockUpgradableRead, RwLockUpgradableReadGuard, RwLockUpgrade};
 
 /// An async reader-writer lock protecting a `T`: toro's `RWLock`.
 ///
@@ -281,6 +284,51 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_write_owned(self: Arc<Self>) -> Option<OwnedRwLockWriteGuard<T>> {
         let n = self.core.max_readers;
         OwnedWriter::<T>::try_permit(Access(self), n)
+    }
+
+    /// Waits for an upgradable read: shared access, beside plain readers, that can later
+    /// [`upgrade`](RwLockUpgradableReadGuard::upgrade) to write access without letting go. One
+    /// upgradable read at a time: a second waits for the first to end. Requested in FIFO order
+    /// with every read and write (a write queued before it goes first; reads queued after it
+    /// wait for it).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future loses only its place in line; a slot already handed
+    /// to it goes back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_sync::{RwLock, RwLockUpgradableReadGuard};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let lock = RwLock::new(Vec::new());
+    /// let upgradable = lock.upgradable_read().await;
+    /// assert!(lock.try_read().is_some(), "plain readers share it");
+    /// assert!(lock.try_write().is_none(), "writers wait");
+    /// if upgradable.is_empty() {
+    ///     let mut write = RwLockUpgradableReadGuard::upgrade(upgradable).await;
+    ///     write.push(1);
+    /// }
+    /// assert_eq!(*lock.read().await, [1]);
+    /// # }
+    /// ```
+    #[inline]
+    pub fn upgradable_read(&self) -> RwLockUpgradableRead<'_, T> {
+        RwLockUpgradableRead(Waiter::new(UpgradableOp(Upgradable(self)), 0))
+    }
+
+    /// Takes an upgradable read if a slot is free, no upgradable read is held and no request
+    /// is queued.
+    #[inline]
+    pub fn try_upgradable_read(&self) -> Option<RwLockUpgradableReadGuard<'_, T>> {
+        let handle = Upgradable(self);
+        handle
+            .permits()
+            .try_locked(|permits, lists| permits.take_upgradable_or_slow(lists))
+            // SAFETY: `take_upgradable_or_slow` just took the slot and the flag, handed over.
+            .then(|| unsafe { handle.into_permit(1) })
     }
 
     /// Takes read access if a slot is free and no request is queued.

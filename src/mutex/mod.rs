@@ -4,10 +4,14 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 
+mod mapped;
+
 use crate::error::Timeout;
 use crate::permits::{AcquireOp, PermitHandle, Permits};
 use crate::sync::{Arc, UnsafeCell};
 use crate::wait::{Waiter, wait_future};
+
+pub use mapped::{MappedMutexGuard, OwnedMappedMutexGuard};
 
 /// An async mutex protecting a `T`: toro's `Lock`, with the data inside as in `std`.
 ///
@@ -312,6 +316,14 @@ impl<T: ?Sized> OwnedMutexGuard<T> {
     #[inline]
     pub fn mutex(this: &Self) -> &Arc<Mutex<T>> {
         &this.mutex
+    }
+
+    /// The mutex, still locked: the permit passes to whoever holds the result (a mapped
+    /// guard), which must unlock it.
+    fn into_mutex(this: Self) -> Arc<Mutex<T>> {
+        let this = std::mem::ManuallyDrop::new(this);
+        // SAFETY: the `Arc` is moved out of a guard that is never dropped, so it is read once.
+        unsafe { std::ptr::read(&this.mutex) }
     }
 }
 
