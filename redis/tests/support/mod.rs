@@ -219,10 +219,11 @@ impl Worker {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if let Some(msg) = line.strip_prefix("WORKER ") {
-                    if tx.send(msg.to_string()).is_err() {
-                        break;
-                    }
+                // libtest may print `test worker_entry ... ` before the first line.
+                if let Some(at) = line.find("WORKER ")
+                    && tx.send(line[at + 7..].to_string()).is_err()
+                {
+                    break;
                 }
             }
         });
