@@ -34,6 +34,9 @@ struct Slot {
     /// When the newest request that found the ticket still waiting was sent: a lower bound
     /// of the grant's server time.
     last_queued: Instant,
+    /// Redis has answered for this ticket at least once (its acquire ran). Until then, a
+    /// re-check that does not find it means nothing: the acquire may still be on its way.
+    confirmed: bool,
     entry: String,
 }
 
@@ -114,6 +117,7 @@ impl Hub {
                 state: SlotState::Waiting,
                 notify: notify.clone(),
                 last_queued: sent,
+                confirmed: false,
                 entry: spec.entry_key(),
             },
         );
@@ -144,6 +148,7 @@ impl Hub {
             return;
         };
         slot.last_queued = slot.last_queued.max(sent);
+        slot.confirmed = true;
         let key = slot.entry.clone();
         if let (Some(hint), Some(entry)) = (hint, book.entries.get_mut(&key)) {
             let at = Instant::now() + hint;
@@ -169,11 +174,12 @@ impl Hub {
         }
     }
 
-    /// Redis does not know `id`.
+    /// Redis does not know `id` (ignored before its acquire was answered).
     pub(crate) fn gone(&self, id: &str) {
         let mut book = self.book();
         if let Some(slot) = book.slots.get_mut(id)
             && slot.state == SlotState::Waiting
+            && slot.confirmed
         {
             slot.state = SlotState::Gone;
             slot.notify.notify_one();

@@ -265,3 +265,54 @@ async fn password_never_shows() {
     let builder = toro_sync_redis::Client::builder(&url);
     assert!(!format!("{builder:?}").contains("hunter2secret"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiters_survive_killed_connections() {
+    let holder_client = client().await;
+    let waiter_client = client().await;
+    let mutex = holder_client.mutex("mx-conn-kill").await.unwrap();
+    let waiting = waiter_client.mutex("mx-conn-kill").await.unwrap();
+    let held = mutex.lock().await.unwrap();
+    let waiter =
+        tokio::spawn(async move { waiting.lock().deadline(Duration::from_secs(10)).await });
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            mutex.waiters().await.unwrap() == 1
+        })
+        .await
+    );
+
+    // Drop every subscriber connection (the hints) and every other command connection.
+    let mut raw = support::raw().await;
+    let _: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("pubsub")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    let _: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("normal")
+        .arg("SKIPME")
+        .arg("yes")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+
+    let released = std::time::Instant::now();
+    held.release().await.unwrap();
+    let guard = waiter
+        .await
+        .unwrap()
+        .expect("the waiter is served after reconnecting");
+    assert!(
+        released.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        released.elapsed()
+    );
+    assert!(!guard.is_lost());
+    guard.release().await.unwrap();
+    assert_eq!(mutex.waiters().await.unwrap(), 0);
+}
