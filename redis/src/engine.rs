@@ -32,6 +32,40 @@
 //!
 //! Connection errors are retried with backoff until the deadline; the ids make every script
 //! idempotent, so a retried acquire that already ran returns the same ticket's state.
+//!
+//! # Extending it: the primitives still to come
+//!
+//! Everything above the scripts — local slot, hints, batched re-checks, deadline, withdraw,
+//! retries, leases — is shared; a primitive chooses its `kind`, what a ticket asks for, and
+//! what it does with a [`Grant`]. The Lua side grows by *kind-specific hooks* in
+//! `scripts/lib.lua` (today every kind is a capacity kind):
+//!
+//! * **RwLock** (`max_readers`): no new Lua. Capacity `max_readers`; `read()` is a ticket for
+//!   1, `write()` a ticket for `max_readers`. FIFO head-of-line blocking makes it
+//!   write-preferring: a queued writer stops later readers. Guards wrap [`Holding`].
+//! * **Event**: tickets of a *completion* class (a class field in the ticket value). The
+//!   grant loop's "does the head fit" hook becomes: the event is set, or the ticket's
+//!   sequence is at most the sequence recorded by the last `set()` (so `set(); clear()` still
+//!   releases earlier waiters). A completion makes no holder: it records the ticket as done (a
+//!   short-lived entry, like a tombstone, so `status`/`withdraw keep` answer "granted") and
+//!   publishes the usual hint; the waiter consumes the [`Grant`] with
+//!   [`Grant::complete`]. `set()` completes the whole line (budgeted; the rest on the next
+//!   script, since the recorded sequence covers them).
+//! * **AsyncResult<T>**: an Event whose `set(value)` stores the [`codec`](crate::codec)
+//!   bytes once (a second `set` is an error); `get()` is a completion ticket, then one read of
+//!   the value (or the value inline in the hint when small).
+//! * **Barrier(n)**: arrivals are waiting tickets, so a dead party's liveness runs out and the
+//!   sweep removes it, as for any waiter. The hook "fits" when `n` live arrivals of the
+//!   current generation are in line: all are completed at once with the generation as token
+//!   and the tripping arrival marked leader (a third reply field).
+//! * **Queue<T>**: two lines (getters, putters) and the ready items need more keys (the key
+//!   list grows per kind). A getter ticket's grant moves the head item into the holders as a
+//!   *delivery* (a lease with item id and attempt), and the hint carries the payload; its
+//!   release hook puts the item back at the head (`retry`, drop, expiry) or marks it done
+//!   (`task_done`), and an expiry past `max_attempts` moves it to the dead letters. A putter
+//!   ticket carries its payload; a freed slot grants the oldest putter by moving its item in.
+//!   A withdrawn getter's delivery goes back to the head; a withdrawn putter's payload comes
+//!   back in the error.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -254,15 +288,26 @@ impl Prim {
             .map(drop)
     }
 
-    /// Takes `n` units: waits in line until granted, or until `deadline` (try once if it
-    /// has passed already).
+    /// Takes `n` units under a lease: [`wait_ticket`](Self::wait_ticket), then a holder the
+    /// keeper renews.
     pub(crate) async fn acquire(
         &self,
         n: u64,
         deadline: Option<Instant>,
     ) -> Result<Holding, Error> {
+        Ok(self.wait_ticket(n, deadline).await?.hold())
+    }
+
+    /// The one wait of the engine: a ticket for `n` units, in line until Redis grants it, or
+    /// until `deadline` (one try, nothing registered, if it has passed already). What is
+    /// granted comes back as a [`Grant`], which the primitive turns into what it hands out.
+    pub(crate) async fn wait_ticket(
+        &self,
+        n: u64,
+        deadline: Option<Instant>,
+    ) -> Result<Grant, Error> {
         if deadline.is_some_and(|at| at <= Instant::now()) {
-            return self.try_acquire(n).await;
+            return self.try_ticket(n).await;
         }
         loop {
             let id = self.inner.next_id();
@@ -289,14 +334,14 @@ impl Prim {
                 other => other?,
             };
             match (reply(&r, 0)?, reply(&r, 1)?) {
-                (1, token) => return Ok(ticket.into_holding(as_token(token)?, n, sent)),
+                (1, token) => return Ok(ticket.granted(as_token(token)?, n, sent)),
                 (0, hint) => self.inner.hub.queued(&id, sent, hint_of(hint)),
                 _ => return Err(Error::protocol("acquire of a fresh ticket refused")),
             }
             loop {
                 match self.inner.hub.state(&id) {
                     Some(SlotState::Granted { token, basis }) => {
-                        return Ok(ticket.into_holding(token, n, basis));
+                        return Ok(ticket.granted(token, n, basis));
                     }
                     Some(SlotState::Gone) | None => break, // drop withdraws; take a new ticket
                     Some(SlotState::Waiting) => {}
@@ -324,29 +369,29 @@ impl Prim {
     }
 
     /// One try, nothing registered: granted, or [`Error::Timeout`].
-    async fn try_acquire(&self, n: u64) -> Result<Holding, Error> {
+    async fn try_ticket(&self, n: u64) -> Result<Grant, Error> {
         let id = self.inner.next_id();
         let sent = Instant::now();
         let args = self.acquire_args(&id, n, true);
-        match self
+        // Armed from here: if the reply is lost, the script may still have run, and dropping
+        // the ticket withdraws it (releasing a grant).
+        let ticket = Ticket {
+            prim: self.clone(),
+            id,
+            armed: true,
+        };
+        let r = self
             .inner
             .link
             .eval_once(&self.inner.scripts.acquire, &self.spec, &args)
-            .await
-        {
-            Ok(r) => match (reply(&r, 0)?, reply(&r, 1)?) {
-                (1, token) => Ok(self.hold(id, as_token(token)?, n, sent)),
-                (-1, _) => Err(Error::Timeout),
-                _ => Err(Error::protocol("unexpected acquire reply")),
-            },
-            Err(err) => {
-                // The script may have run: withdraw in the background (releases a grant).
-                let _ = self.inner.jobs.send(Job::Withdraw {
-                    spec: self.spec.clone(),
-                    id,
-                });
-                Err(err)
+            .await?;
+        match (reply(&r, 0)?, reply(&r, 1)?) {
+            (1, token) => Ok(ticket.granted(as_token(token)?, n, sent)),
+            (-1, _) => {
+                ticket.disarm();
+                Err(Error::Timeout)
             }
+            _ => Err(Error::protocol("unexpected acquire reply")),
         }
     }
 
@@ -380,14 +425,26 @@ struct Ticket {
 }
 
 impl Ticket {
-    fn into_holding(mut self, token: u64, n: u64, basis: Instant) -> Holding {
+    /// Redis granted this ticket: it leaves the local line; what was granted is still
+    /// withdrawn (released) if the [`Grant`] is dropped unused.
+    fn granted(self, token: u64, n: u64, basis: Instant) -> Grant {
+        self.prim.inner.hub.remove_waiter(&self.id);
+        Grant {
+            ticket: self,
+            token,
+            n,
+            basis,
+        }
+    }
+
+    /// Nothing to withdraw any more.
+    fn disarm(mut self) {
         self.armed = false;
         self.prim.inner.hub.remove_waiter(&self.id);
-        self.prim.hold(self.id.clone(), token, n, basis)
     }
 
     /// The deadline passed: withdraw, keeping a grant that won the race.
-    async fn timeout(mut self, n: u64) -> Result<Holding, Error> {
+    async fn timeout(self, n: u64) -> Result<Grant, Error> {
         let prim = self.prim.clone();
         let basis = match prim.inner.hub.state(&self.id) {
             Some(SlotState::Granted { basis, .. }) => basis,
@@ -412,10 +469,9 @@ impl Ticket {
             .await
         {
             Ok(r) => match (reply(&r, 0)?, reply(&r, 1)?) {
-                (1, token) => Ok(self.into_holding(as_token(token)?, n, basis)),
+                (1, token) => Ok(self.granted(as_token(token)?, n, basis)),
                 _ => {
-                    self.armed = false;
-                    prim.inner.hub.remove_waiter(&self.id);
+                    self.disarm();
                     Err(Error::Timeout)
                 }
             },
@@ -434,6 +490,42 @@ impl Drop for Ticket {
                 id: std::mem::take(&mut self.id),
             });
         }
+    }
+}
+
+/// What Redis granted a ticket: its id, the fencing token, and `basis`, an instant no later
+/// than the grant's server time (the lease's local validity counts from it). Dropped unused,
+/// it is withdrawn in the background, which releases it.
+///
+/// A capacity primitive turns it into a [`Holding`] ([`hold`](Self::hold)); a primitive whose
+/// grants are completions rather than leases (an event's wait, a barrier's arrival) consumes
+/// it with [`complete`](Self::complete).
+pub(crate) struct Grant {
+    ticket: Ticket,
+    token: u64,
+    n: u64,
+    basis: Instant,
+}
+
+impl Grant {
+    /// The fencing token (or, for completions, the value the script granted with).
+    #[allow(dead_code)]
+    pub(crate) fn token(&self) -> u64 {
+        self.token
+    }
+
+    /// Holds it under a lease that the keeper renews until the [`Holding`] is released.
+    pub(crate) fn hold(mut self) -> Holding {
+        self.ticket.armed = false;
+        let id = std::mem::take(&mut self.ticket.id);
+        self.ticket.prim.hold(id, self.token, self.n, self.basis)
+    }
+
+    /// Consumes a grant that leaves nothing held in Redis.
+    #[allow(dead_code)]
+    pub(crate) fn complete(self) -> u64 {
+        self.ticket.disarm();
+        self.token
     }
 }
 
