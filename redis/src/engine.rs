@@ -13,7 +13,7 @@
 //! capacity 1; a semaphore is capacity `permits` (`release()` raises it); a RwLock is capacity
 //! `max_readers` with reads taking 1 and writes taking all of it.
 //!
-//! # Waiting ([`acquire`])
+//! # Waiting ([`Prim::wait_ticket`])
 //!
 //! 1. A local slot for the ticket is registered *before* the acquire script is sent, so a hint
 //!    that beats the script's reply is not lost.
@@ -51,14 +51,14 @@
 //!   publishes the usual hint; the waiter consumes the [`Grant`] with
 //!   [`Grant::complete`]. `set()` completes the whole line (budgeted; the rest on the next
 //!   script, since the recorded sequence covers them).
-//! * **AsyncResult<T>**: an Event whose `set(value)` stores the [`codec`](crate::codec)
+//! * **`AsyncResult<T>`**: an Event whose `set(value)` stores the [`codec`](crate::codec)
 //!   bytes once (a second `set` is an error); `get()` is a completion ticket, then one read of
 //!   the value (or the value inline in the hint when small).
 //! * **Barrier(n)**: arrivals are waiting tickets, so a dead party's liveness runs out and the
 //!   sweep removes it, as for any waiter. The hook "fits" when `n` live arrivals of the
 //!   current generation are in line: all are completed at once with the generation as token
 //!   and the tripping arrival marked leader (a third reply field).
-//! * **Queue<T>**: two lines (getters, putters) and the ready items need more keys (the key
+//! * **`Queue<T>`**: two lines (getters, putters) and the ready items need more keys (the key
 //!   list grows per kind). A getter ticket's grant moves the head item into the holders as a
 //!   *delivery* (a lease with item id and attempt), and the hint carries the payload; its
 //!   release hook puts the item back at the head (`retry`, drop, expiry) or marks it done
