@@ -117,3 +117,22 @@ pub use wait::Waiting;
 
 /// `Deadline` from toro-sync: what `.deadline(d)` takes (a `Duration` or an `Instant`).
 pub use toro_sync::Deadline;
+
+#[cfg(test)]
+mod tests {
+    fn send_sync_static<T: Send + Sync + 'static>() {}
+    fn send_static<T: Send + 'static>() {}
+
+    #[test]
+    fn handles_are_send_sync_static() {
+        send_sync_static::<crate::Client>();
+        send_sync_static::<crate::Mutex>();
+        send_sync_static::<crate::MutexGuard>();
+        send_sync_static::<crate::Semaphore>();
+        send_sync_static::<crate::BoundedSemaphore>();
+        send_sync_static::<crate::SemaphorePermit>();
+        send_sync_static::<crate::Error>();
+        send_static::<crate::LockFuture>();
+        send_static::<crate::AcquireFuture>();
+    }
+}

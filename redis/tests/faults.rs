@@ -25,6 +25,10 @@ fn worker_entry() {
             .await
             .expect("worker connects");
         let mutex = client.mutex(&name).await.unwrap();
+        if role == "contend" {
+            contend(&url, &mutex).await;
+            return;
+        }
         let guard = mutex.lock().await.unwrap();
         say(format!("locked {}", guard.fencing_token()));
         match role.as_str() {
@@ -41,6 +45,53 @@ fn worker_entry() {
             _ => std::future::pending::<()>().await,
         }
     });
+}
+
+/// Ten critical sections, each checking that it is alone (a counter in Redis) and writing to a
+/// fenced resource that accepts only tokens above the newest it has seen.
+async fn contend(url: &str, mutex: &toro_sync_redis::Mutex) {
+    let fenced_write = redis::Script::new(
+        "local last = tonumber(redis.call('GET', KEYS[1]) or '0') \
+         if tonumber(ARGV[1]) <= last then return 0 end \
+         redis.call('SET', KEYS[1], ARGV[1]) return 1",
+    );
+    let mut raw = redis::Client::open(url)
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    for _ in 0..10 {
+        let guard = mutex
+            .lock()
+            .deadline(Duration::from_secs(30))
+            .await
+            .unwrap();
+        let inside: i64 = redis::cmd("INCR")
+            .arg("test:{contend}:inside")
+            .query_async(&mut raw)
+            .await
+            .unwrap();
+        if inside != 1 {
+            say("overlap");
+        }
+        let accepted: i64 = fenced_write
+            .key("test:{contend}:resource")
+            .arg(guard.fencing_token())
+            .invoke_async(&mut raw)
+            .await
+            .unwrap();
+        if accepted != 1 {
+            say("stale token");
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        let _: i64 = redis::cmd("DECR")
+            .arg("test:{contend}:inside")
+            .query_async(&mut raw)
+            .await
+            .unwrap();
+        guard.release().await.unwrap();
+    }
+    say("done");
 }
 
 fn token_of(line: &str) -> u64 {
@@ -113,4 +164,18 @@ async fn killed_holder_frees_the_lock_after_its_lease() {
         killed.elapsed()
     );
     guard.release().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_processes_contend_with_fenced_writes() {
+    let workers: Vec<Worker> = (0..4)
+        .map(|_| Worker::spawn("contend", "fault-contend", 5_000))
+        .collect();
+    for worker in &workers {
+        assert_eq!(worker.next_line(Duration::from_secs(60)), "done");
+    }
+    let client = client_with_lease(Duration::from_secs(5)).await;
+    let mutex = client.mutex("fault-contend").await.unwrap();
+    assert!(!mutex.is_locked().await.unwrap());
+    assert_eq!(mutex.waiters().await.unwrap(), 0);
 }
