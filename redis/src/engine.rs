@@ -336,7 +336,13 @@ impl Prim {
             match (reply(&r, 0)?, reply(&r, 1)?) {
                 (1, token) => return Ok(ticket.granted(as_token(token)?, n, sent)),
                 (0, hint) => self.inner.hub.queued(&id, sent, hint_of(hint)),
-                _ => return Err(Error::protocol("acquire of a fresh ticket refused")),
+                (-2, _) => {
+                    // Retried past the ticket's liveness (a long outage or pause): Redis swept
+                    // and tombstoned it. Nothing is held; take a new ticket.
+                    ticket.disarm();
+                    continue;
+                }
+                _ => return Err(Error::protocol("unexpected acquire reply")),
             }
             loop {
                 match self.inner.hub.state(&id) {

@@ -41,6 +41,10 @@ fn worker_entry() {
                     other => say(format!("release {other:?}")),
                 }
             }
+            // Wait, then let go at once.
+            "wait" => {
+                guard.release().await.unwrap();
+            }
             // Hold until killed.
             _ => std::future::pending::<()>().await,
         }
@@ -178,4 +182,60 @@ async fn many_processes_contend_with_fenced_writes() {
     let mutex = client.mutex("fault-contend").await.unwrap();
     assert!(!mutex.is_locked().await.unwrap());
     assert_eq!(mutex.waiters().await.unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_waiter_leaves_the_line_after_its_lease() {
+    let client = client_with_lease(Duration::from_millis(300)).await;
+    let mutex = client.mutex("fault-kill-waiter").await.unwrap();
+    let held = mutex.lock().await.unwrap();
+    let mut worker = Worker::spawn("wait", "fault-kill-waiter", 300);
+    assert!(
+        support::eventually(Duration::from_secs(30), || async {
+            mutex.waiters().await.unwrap() == 1
+        })
+        .await
+    );
+    worker.child.kill().unwrap();
+    worker.child.wait().unwrap();
+    assert!(
+        support::eventually(Duration::from_secs(3), || async {
+            mutex.waiters().await.unwrap() == 0
+        })
+        .await,
+        "the dead waiter's ticket left the line"
+    );
+    held.release().await.unwrap();
+    assert!(
+        !mutex.is_locked().await.unwrap(),
+        "nothing was granted to the dead waiter"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paused_waiter_rejoins_after_its_ticket_expired() {
+    let client = client_with_lease(Duration::from_millis(300)).await;
+    let mutex = client.mutex("fault-pause-waiter").await.unwrap();
+    let held = mutex.lock().await.unwrap();
+    let worker = Worker::spawn("wait", "fault-pause-waiter", 300);
+    assert!(
+        support::eventually(Duration::from_secs(30), || async {
+            mutex.waiters().await.unwrap() == 1
+        })
+        .await
+    );
+    worker.signal(libc::SIGSTOP);
+    assert!(
+        support::eventually(Duration::from_secs(3), || async {
+            mutex.waiters().await.unwrap() == 0
+        })
+        .await,
+        "the paused waiter's ticket expired"
+    );
+    worker.signal(libc::SIGCONT);
+    let old = held.fencing_token();
+    held.release().await.unwrap();
+    // The worker finds its ticket gone, takes a new one, and is served.
+    let line = worker.next_line(Duration::from_secs(5));
+    assert!(token_of(&line) > old, "{line}");
 }
