@@ -84,8 +84,11 @@
 //!   check the fencing token.
 //! * Keys: every key of the primitive named `N` is `<prefix>{N}:<suffix>` (prefix `toro:` by
 //!   default, [`ClientBuilder::prefix`]), one hash tag, so each script touches one slot; grant
-//!   hints go to `<prefix>c:<client id>`. An ACL user limited to `~<prefix>*` and `&<prefix>*`
-//!   with `evalsha`, `script`, `publish`, `subscribe` and `ping` is enough.
+//!   hints go to `<prefix>c:<client id>`. An ACL user limited to `~<prefix>*` and
+//!   `&<prefix>*` is enough, with the commands `evalsha eval script|load subscribe ping hello`
+//!   and those the scripts run (ACLs apply inside scripts too): `time publish exists type hset
+//!   hget hmget hdel hexists hincrby hlen zadd zrem zrange zrangebyscore zremrangebyscore zcard
+//!   zscore`.
 //!
 //! # Encoding
 //!
