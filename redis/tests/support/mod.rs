@@ -9,6 +9,7 @@ use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -18,12 +19,40 @@ use toro_sync_redis::Client;
 pub struct Server {
     pub port: u16,
     pub dir: PathBuf,
-    pub pid: u32,
+    pid: AtomicU32,
 }
 
 impl Server {
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server (SIGKILL: nothing saved) and starts a fresh one on the same port.
+    pub fn restart(&self) {
+        let pid = self.pid.load(Ordering::SeqCst);
+        // SAFETY: kill on the pid of the server this process spawned.
+        unsafe {
+            libc::kill(pid as i32, libc::SIGKILL);
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while ping(self.port) {
+            assert!(Instant::now() < deadline, "old server still answers");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        loop {
+            if let Some(pid) = spawn_server(self.port, &self.dir) {
+                if wait_ping(self.port) {
+                    self.pid.store(pid, Ordering::SeqCst);
+                    return;
+                }
+                unsafe {
+                    libc::kill(pid as i32, libc::SIGKILL);
+                }
+            }
+            // The port may linger for a moment after the kill.
+            assert!(Instant::now() < deadline, "could not restart redis-server");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 
@@ -54,67 +83,84 @@ fn free_port() -> u16 {
 }
 
 fn start() -> Server {
-    let binary = find_redis_server();
+    // Fails here, on the test's thread, with the install hint when Redis is missing.
+    find_redis_server();
     for _attempt in 0..5 {
         let port = free_port();
         let dir =
             std::env::temp_dir().join(format!("toro-redis-test-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        // The server is spawned by a thread that lives as long as the process, with the
-        // parent-death signal set: when the test binary exits (or is killed), so does Redis.
-        let (tx, rx) = mpsc::channel();
-        let spawn_dir = dir.clone();
-        let spawn_binary = binary.clone();
-        std::thread::spawn(move || {
-            let mut command = Command::new(&spawn_binary);
-            command
-                .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-                .arg("--dir")
-                .arg(&spawn_dir)
-                .args(["--save", "", "--appendonly", "no"])
-                .args(["--maxmemory-policy", "noeviction"])
-                .args(["--enable-debug-command", "local", "--daemonize", "no"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null());
-            // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-            unsafe {
-                command.pre_exec(|| {
-                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                    Ok(())
-                });
-            }
-            let child: Result<Child, _> = command.spawn();
-            match child {
-                Ok(mut child) => {
-                    let _ = tx.send(Some(child.id()));
-                    let _ = child.wait();
-                }
-                Err(err) => {
-                    eprintln!("spawning redis-server: {err}");
-                    let _ = tx.send(None);
-                }
-            }
-            // Keep this thread (the child's parent) alive until the process exits.
-            loop {
-                std::thread::park();
-            }
-        });
-        let Some(pid) = rx.recv().expect("spawner thread") else {
+        let Some(pid) = spawn_server(port, &dir) else {
             panic!("could not spawn redis-server");
         };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if ping(port) {
-                return Server { port, dir, pid };
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        if wait_ping(port) {
+            return Server {
+                port,
+                dir,
+                pid: AtomicU32::new(pid),
+            };
         }
         // The port was probably taken meanwhile: stop this one, try another.
+        // SAFETY: kill on the pid of the server just spawned.
         unsafe {
             libc::kill(pid as i32, libc::SIGKILL);
         }
     }
     panic!("redis-server did not answer PING on a loopback port");
+}
+
+/// Spawns `redis-server` from a thread that lives as long as the process, with the
+/// parent-death signal set: when the test binary exits (or is killed), so does Redis.
+fn spawn_server(port: u16, dir: &std::path::Path) -> Option<u32> {
+    let binary = find_redis_server();
+    let (tx, rx) = mpsc::channel();
+    let dir = dir.to_path_buf();
+    std::thread::spawn(move || {
+        let mut command = Command::new(&binary);
+        command
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .arg("--dir")
+            .arg(&dir)
+            .args(["--save", "", "--appendonly", "no"])
+            .args(["--maxmemory-policy", "noeviction"])
+            .args(["--enable-debug-command", "local", "--daemonize", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let child: Result<Child, _> = command.spawn();
+        match child {
+            Ok(mut child) => {
+                let _ = tx.send(Some(child.id()));
+                let _ = child.wait();
+            }
+            Err(err) => {
+                eprintln!("spawning redis-server: {err}");
+                let _ = tx.send(None);
+            }
+        }
+        // Keep this thread (the child's parent) alive until the process exits.
+        loop {
+            std::thread::park();
+        }
+    });
+    rx.recv().ok().flatten()
+}
+
+fn wait_ping(port: u16) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if ping(port) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
 }
 
 fn ping(port: u16) -> bool {
