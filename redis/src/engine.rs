@@ -452,10 +452,8 @@ impl Ticket {
     /// The deadline passed: withdraw, keeping a grant that won the race.
     async fn timeout(self, n: u64) -> Result<Grant, Error> {
         let prim = self.prim.clone();
-        let basis = match prim.inner.hub.state(&self.id) {
-            Some(SlotState::Granted { basis, .. }) => basis,
-            _ => Instant::now(),
-        };
+        // A grant found by the withdraw happened after the ticket was last seen waiting.
+        let basis = prim.inner.hub.basis(&self.id).unwrap_or_else(Instant::now);
         let args = [
             self.id.clone(),
             "keep".to_string(),

@@ -135,6 +135,15 @@ impl Hub {
         }
     }
 
+    /// A lower bound of the server time of any grant to `id` not yet seen: when it was last
+    /// known to be waiting.
+    pub(crate) fn basis(&self, id: &str) -> Option<Instant> {
+        self.book().slots.get(id).map(|slot| match slot.state {
+            SlotState::Granted { basis, .. } => basis,
+            _ => slot.last_queued,
+        })
+    }
+
     /// The slot's state.
     pub(crate) fn state(&self, id: &str) -> Option<SlotState> {
         self.book().slots.get(id).map(|slot| slot.state)

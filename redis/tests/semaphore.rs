@@ -215,3 +215,73 @@ async fn released_permit_reports_a_lost_lease() {
     p.release().await.unwrap();
     assert_eq!(sem.available().await.unwrap(), 1);
 }
+
+/// Many tasks acquire with random deadlines and cancel at random points; the bound holds
+/// throughout and every permit comes back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_cancellation_conserves_permits() {
+    let client = client().await;
+    let sem = client.semaphore("sem-random-cancel", 3).await.unwrap();
+    let inside = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for seed in 0..8u64 {
+        let sem = sem.clone();
+        let inside = inside.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut x = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let mut next = move |m: u64| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (x >> 33) % m
+            };
+            for _ in 0..25 {
+                let n = 1 + next(2);
+                let wait = Duration::from_micros(next(4000));
+                let acquire = sem.acquire_many(n);
+                let outcome = match next(3) {
+                    // Dropped by a racing timer.
+                    0 => tokio::select! {
+                        r = acquire => Some(r),
+                        _ = tokio::time::sleep(wait) => None,
+                    },
+                    // Its own deadline.
+                    1 => Some(acquire.deadline(wait).await),
+                    _ => Some(acquire.await),
+                };
+                if let Some(Ok(permit)) = outcome {
+                    let now = inside.fetch_add(n as usize, Ordering::SeqCst) + n as usize;
+                    assert!(now <= 3, "{now} permits held of 3");
+                    tokio::time::sleep(Duration::from_micros(next(1500))).await;
+                    inside.fetch_sub(n as usize, Ordering::SeqCst);
+                    if next(2) == 0 {
+                        permit.release().await.unwrap();
+                    } else {
+                        drop(permit);
+                    }
+                } else if let Some(Err(err)) = outcome {
+                    assert!(err.is_timeout(), "{err:?}");
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            sem.available().await.unwrap() == 3
+        })
+        .await,
+        "every permit came back"
+    );
+    assert_eq!(sem.waiters().await.unwrap(), 0);
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            ticket_keys("sem-random-cancel").await == (0, 0, 0)
+        })
+        .await
+    );
+}
