@@ -318,17 +318,22 @@ impl Prim {
                 id: id.clone(),
                 armed: true,
             };
-            let r = self
-                .inner
-                .link
-                .eval(
-                    &self.inner.scripts.acquire,
-                    &self.spec,
-                    &self.acquire_args(&id, n, false),
-                    deadline,
-                    true,
-                )
-                .await;
+            let args = self.acquire_args(&id, n, false);
+            let send = self.inner.link.eval(
+                &self.inner.scripts.acquire,
+                &self.spec,
+                &args,
+                deadline,
+                true,
+            );
+            // A slow or paused server does not hold the wait past its deadline: the request
+            // stays sent, and the withdraw below runs after it on the same connection.
+            let r = match deadline {
+                Some(at) => tokio::time::timeout_at(at, send)
+                    .await
+                    .unwrap_or(Err(Error::Timeout)),
+                None => send.await,
+            };
             let r = match r {
                 Err(Error::Timeout) => return ticket.timeout(n).await,
                 other => other?,

@@ -316,3 +316,55 @@ async fn waiters_survive_killed_connections() {
     guard.release().await.unwrap();
     assert_eq!(mutex.waiters().await.unwrap(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deadline_holds_while_redis_is_paused() {
+    let a = client().await;
+    let b = client().await;
+    let mutex = a.mutex("mx-paused").await.unwrap();
+    let other = b.mutex("mx-paused").await.unwrap();
+    let held = mutex.lock().await.unwrap();
+    let mut raw = support::raw().await;
+    let _: () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(800)
+        .arg("ALL")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = other
+        .lock()
+        .deadline(Duration::from_millis(200))
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    // The deadline, plus at most the withdraw's round trip (which waits out the pause).
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            mutex.waiters().await.unwrap() == 0
+        })
+        .await
+    );
+    assert!(!held.is_lost());
+    held.release().await.unwrap();
+    assert!(!mutex.is_locked().await.unwrap());
+}
+
+#[tokio::test]
+async fn unreachable_server_is_retryable() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let err = toro_sync_redis::Client::connect(&format!("redis://127.0.0.1:{port}"))
+        .await
+        .unwrap_err();
+    assert!(err.is_retryable(), "{err:?}");
+}
