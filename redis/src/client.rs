@@ -14,7 +14,7 @@ use crate::hub::Hub;
 use crate::keeper::{self, Job};
 use crate::keys::client_channel;
 use crate::scripts::Scripts;
-use crate::{BoundedSemaphore, Error, Mutex, Semaphore};
+use crate::{BoundedSemaphore, Error, Mutex, RwLock, Semaphore};
 
 /// Settings of a [`Client`], made by [`Client::builder`].
 ///
@@ -284,6 +284,17 @@ impl Client {
         bound: u64,
     ) -> Result<BoundedSemaphore, Error> {
         BoundedSemaphore::open(self.clone(), name, bound).await
+    }
+
+    /// The fair, write-preferring [`RwLock`] named `name`, shared by up to `max_readers`
+    /// readers, created on first use.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Mismatch`] if it exists with another `max_readers` or as another kind;
+    /// [`Error::Protocol`] if `max_readers` is 0; others as [`Client::mutex`].
+    pub async fn rw_lock(&self, name: &str, max_readers: u64) -> Result<RwLock, Error> {
+        RwLock::open(self.clone(), name, max_readers).await
     }
 
     /// This client's random id (the prefix of every ticket and holder id it creates).

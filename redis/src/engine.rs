@@ -40,7 +40,7 @@
 //! what it does with a [`Grant`]. The Lua side grows by *kind-specific hooks* in
 //! `scripts/lib.lua` (today every kind is a capacity kind):
 //!
-//! * **RwLock** (`max_readers`): no new Lua. Capacity `max_readers`; `read()` is a ticket for
+//! * **RwLock** (`max_readers`, done: `rwlock.rs`): no new Lua. Capacity `max_readers`; `read()` is a ticket for
 //!   1, `write()` a ticket for `max_readers`. FIFO head-of-line blocking makes it
 //!   write-preferring: a queued writer stops later readers. Guards wrap [`Holding`].
 //! * **Event**: tickets of a *completion* class (a class field in the ticket value). The

@@ -28,10 +28,11 @@
 //! | `Mutex` / `Lock` | [`Mutex`] via [`Client::mutex`]: [`lock`](Mutex::lock), [`try_lock`](Mutex::try_lock), [`waiters`](Mutex::waiters) | [`MutexGuard`]: [`fencing_token`](MutexGuard::fencing_token), [`is_lost`](MutexGuard::is_lost), [`lost`](MutexGuard::lost), [`release`](MutexGuard::release) |
 //! | `Semaphore` | [`Semaphore`] via [`Client::semaphore`]: [`acquire`](Semaphore::acquire), [`acquire_many`](Semaphore::acquire_many), [`try_acquire`](Semaphore::try_acquire), [`available`](Semaphore::available), [`release`](Semaphore::release) | every permit is a lease ([`SemaphorePermit`]) |
 //! | `BoundedSemaphore` | [`BoundedSemaphore`] via [`Client::bounded_semaphore`] | over-release is [`Error::OverRelease`] |
+//! | `RwLock` (`max_readers`) | [`RwLock`] via [`Client::rw_lock`]: [`read`](RwLock::read), [`write`](RwLock::write), [`try_read`](RwLock::try_read), [`try_write`](RwLock::try_write) | FIFO, write-preferring; guards as the Mutex's |
 //! | `try_lock() -> Option<_>` | `try_lock().await -> Result<Option<_>, Error>` | needs one round trip |
 //! | `x.wait().deadline(d)` | the same: every waiting method returns a named future ([`Waiting`]) with `.deadline(d)` | output `Result<_, Error>`, [`Error::is_timeout`] |
 //!
-//! RwLock, Event, AsyncResult, Barrier and the queues come next, on the same engine.
+//! Event, AsyncResult, Barrier and the queues come next, on the same engine.
 //!
 //! # Guarantees
 //!
@@ -107,6 +108,7 @@ mod keeper;
 mod keys;
 mod lease;
 mod mutex;
+mod rwlock;
 mod scripts;
 mod semaphore;
 mod wait;
@@ -115,6 +117,7 @@ pub use bounded_semaphore::BoundedSemaphore;
 pub use client::{Client, ClientBuilder};
 pub use error::Error;
 pub use mutex::{LockFuture, Mutex, MutexGuard};
+pub use rwlock::{ReadFuture, RwLock, RwLockReadGuard, RwLockWriteGuard, WriteFuture};
 pub use semaphore::{AcquireFuture, Semaphore, SemaphorePermit};
 pub use wait::Waiting;
 
@@ -134,6 +137,9 @@ mod tests {
         send_sync_static::<crate::Semaphore>();
         send_sync_static::<crate::BoundedSemaphore>();
         send_sync_static::<crate::SemaphorePermit>();
+        send_sync_static::<crate::RwLock>();
+        send_sync_static::<crate::RwLockReadGuard>();
+        send_sync_static::<crate::RwLockWriteGuard>();
         send_sync_static::<crate::Error>();
         send_static::<crate::LockFuture>();
         send_static::<crate::AcquireFuture>();
