@@ -102,7 +102,8 @@ impl fmt::Debug for ClientBuilder {
 /// named primitives. Two handles with the same name (and prefix), in any processes, are the
 /// same primitive.
 ///
-/// Needs a tokio runtime. Behind one client: one multiplexed command connection (reconnecting
+/// Needs a tokio runtime, and the runtime it connected on must keep running while the client
+/// and its guards are in use (the keeper task lives there). Behind one client: one multiplexed command connection (reconnecting
 /// on its own), one subscriber connection receiving grant hints on the client's own channel,
 /// and one keeper task renewing leases, re-checking waiters and running background releases.
 pub struct Client {
