@@ -1,0 +1,325 @@
+//! [`Client`]: one process's connection to Redis, and the factory of named primitives.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{ProtocolVersion, PushKind, Value};
+use tokio::sync::mpsc;
+
+use crate::engine::Link;
+use crate::hub::Hub;
+use crate::keeper::{self, Job};
+use crate::keys::client_channel;
+use crate::scripts::Scripts;
+use crate::{BoundedSemaphore, Error, Mutex, RwLock, Semaphore};
+
+/// Settings of a [`Client`], made by [`Client::builder`].
+///
+/// ```no_run
+/// use std::time::Duration;
+/// # async fn demo() -> Result<(), toro_sync_redis::Error> {
+/// let client = toro_sync_redis::Client::builder("redis://127.0.0.1:6379")
+///     .prefix("myapp:")
+///     .lease(Duration::from_secs(10))
+///     .connect()
+///     .await?;
+/// # drop(client); Ok(()) }
+/// ```
+#[derive(Clone)]
+#[must_use = "a builder does nothing until `connect()`"]
+pub struct ClientBuilder {
+    url: String,
+    options: Options,
+}
+
+/// The settings a connected client runs with.
+#[derive(Clone, Debug)]
+pub(crate) struct Options {
+    pub(crate) prefix: String,
+    pub(crate) lease: Duration,
+    pub(crate) recheck: Duration,
+    pub(crate) response_timeout: Duration,
+}
+
+impl ClientBuilder {
+    /// The prefix of every key and channel (default `toro:`). Two clients see the same
+    /// primitives only with the same prefix.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.options.prefix = prefix.into();
+        self
+    }
+
+    /// The default lease of everything the client's primitives hold, and the liveness of its
+    /// waiting tickets (default 30 s; at least 10 ms). Renewed every third of it while held;
+    /// a crashed holder's lease runs out after it. Primitives can override it with
+    /// `with_lease`.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.options.lease = lease.max(Duration::from_millis(10));
+        self
+    }
+
+    /// The longest a waiter goes without asking Redis for its ticket's state (default 1 s;
+    /// at least 10 ms): the most a lost wake-up hint can delay it. Waiters also re-check at
+    /// once after a reconnect, and at the expiry of the earliest lease that could free them.
+    pub fn recheck_interval(mut self, interval: Duration) -> Self {
+        self.options.recheck = interval.max(Duration::from_millis(10));
+        self
+    }
+
+    /// How long one command may take before it counts as a connection failure and is retried
+    /// (default 2 s).
+    pub fn response_timeout(mut self, timeout: Duration) -> Self {
+        self.options.response_timeout = timeout;
+        self
+    }
+
+    /// Connects: one multiplexed command connection, one subscriber connection for wake-up
+    /// hints (subscribed before this returns), the scripts loaded, and the background keeper
+    /// task started on the current tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unavailable`] if the server cannot be reached; [`Error::Protocol`] for a bad
+    /// URL, refused credentials or a refused command.
+    pub async fn connect(self) -> Result<Client, Error> {
+        Client::connect_with(&self.url, self.options).await
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL may carry a password: never printed.
+        f.debug_struct("ClientBuilder")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A process's handle on Redis: cheap to clone, `Send + Sync + 'static`; the factory of
+/// named primitives. Two handles with the same name (and prefix), in any processes, are the
+/// same primitive.
+///
+/// Needs a tokio runtime, and the runtime it connected on must keep running while the client
+/// and its guards are in use (the keeper task lives there). Behind one client: one multiplexed command connection (reconnecting
+/// on its own), one subscriber connection receiving grant hints on the client's own channel,
+/// and one keeper task renewing leases, re-checking waiters and running background releases.
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl Clone for Client {
+    fn clone(&self) -> Self {
+        Client {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("id", &self.inner.client_id)
+            .field("options", &self.inner.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What every handle of one client shares.
+pub(crate) struct Inner {
+    pub(crate) link: Link,
+    pub(crate) scripts: Arc<Scripts>,
+    pub(crate) options: Options,
+    pub(crate) client_id: String,
+    pub(crate) channel: String,
+    counter: AtomicU64,
+    pub(crate) hub: Arc<Hub>,
+    pub(crate) jobs: mpsc::UnboundedSender<Job>,
+    _subscriber: ConnectionManager,
+}
+
+impl Inner {
+    /// A fresh id, unique across processes and restarts: the client's random id and a counter.
+    pub(crate) fn next_id(&self) -> String {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        format!("{}:{n:x}", self.client_id)
+    }
+}
+
+impl Client {
+    /// Connects with the default settings (key prefix `toro:`, lease 30 s, re-check 1 s).
+    /// The URL is redis-rs's: `redis://[user][:password@]host[:port][/db]`.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), toro_sync_redis::Error> {
+    /// let client = toro_sync_redis::Client::connect("redis://127.0.0.1:6379").await?;
+    /// let mutex = client.mutex("report").await?;
+    /// let guard = mutex.lock().await?;
+    /// println!("token {}", guard.fencing_token());
+    /// guard.release().await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`ClientBuilder::connect`].
+    pub async fn connect(url: &str) -> Result<Client, Error> {
+        Client::builder(url).connect().await
+    }
+
+    /// A builder for a client with other settings.
+    pub fn builder(url: &str) -> ClientBuilder {
+        ClientBuilder {
+            url: url.to_string(),
+            options: Options {
+                prefix: "toro:".into(),
+                lease: Duration::from_secs(30),
+                recheck: Duration::from_secs(1),
+                response_timeout: Duration::from_secs(2),
+            },
+        }
+    }
+
+    async fn connect_with(url: &str, options: Options) -> Result<Client, Error> {
+        let command_client = redis::Client::open(url).map_err(|e| Error::from_redis(&e, None))?;
+        let info = command_client.get_connection_info().clone();
+        let secret = info.redis_settings().password().map(str::to_string);
+        let map = |e: redis::RedisError| Error::from_redis(&e, secret.as_deref());
+
+        let resp3 = info
+            .redis_settings()
+            .clone()
+            .set_protocol(ProtocolVersion::RESP3);
+        let subscriber_client =
+            redis::Client::open(info.clone().set_redis_settings(resp3)).map_err(map)?;
+
+        let config = ConnectionManagerConfig::new()
+            .set_response_timeout(Some(options.response_timeout))
+            .set_connection_timeout(Some(options.response_timeout))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_millis(500));
+        let conn = ConnectionManager::new_with_config(command_client, config.clone())
+            .await
+            .map_err(map)?;
+
+        let client_id = random_id()?;
+        let channel = client_channel(&options.prefix, &client_id);
+        let hub = Arc::new(Hub::new());
+        let push_hub = hub.clone();
+        let sub_config =
+            config
+                .set_automatic_resubscription()
+                .set_push_sender(move |push: redis::PushInfo| {
+                    on_push(&push_hub, push);
+                    Ok::<(), redis::aio::SendError>(())
+                });
+        let mut subscriber = ConnectionManager::new_with_config(subscriber_client, sub_config)
+            .await
+            .map_err(map)?;
+        subscriber.subscribe(&channel).await.map_err(map)?;
+
+        let scripts = Arc::new(Scripts::new());
+        let mut loader = conn.clone();
+        for script in scripts.all() {
+            script.load_async(&mut loader).await.map_err(map)?;
+        }
+
+        let link = Link {
+            conn,
+            secret: secret.map(Arc::from),
+        };
+        let (jobs, rx) = mpsc::unbounded_channel();
+        keeper::spawn(keeper::Keeper {
+            link: link.clone(),
+            subscriber: subscriber.clone(),
+            scripts: scripts.clone(),
+            hub: hub.clone(),
+            options: options.clone(),
+            jobs: rx,
+        });
+        Ok(Client {
+            inner: Arc::new(Inner {
+                link,
+                scripts,
+                options,
+                client_id,
+                channel,
+                counter: AtomicU64::new(0),
+                hub,
+                jobs,
+                _subscriber: subscriber,
+            }),
+        })
+    }
+
+    /// The fair, leased, fenced [`Mutex`] named `name`, created on first use.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Mismatch`] if `name` is another kind of primitive; [`Error::Unavailable`];
+    /// [`Error::Protocol`] for an invalid name or a foreign value under its keys.
+    pub async fn mutex(&self, name: &str) -> Result<Mutex, Error> {
+        Mutex::open(self.clone(), name).await
+    }
+
+    /// The fair [`Semaphore`] named `name` with `permits` permits, created on first use.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Mismatch`] if it exists with another permit count or as another kind; others
+    /// as [`Client::mutex`].
+    pub async fn semaphore(&self, name: &str, permits: u64) -> Result<Semaphore, Error> {
+        Semaphore::open(self.clone(), name, permits).await
+    }
+
+    /// The [`BoundedSemaphore`] named `name` with `bound` permits, created on first use.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::semaphore`].
+    pub async fn bounded_semaphore(
+        &self,
+        name: &str,
+        bound: u64,
+    ) -> Result<BoundedSemaphore, Error> {
+        BoundedSemaphore::open(self.clone(), name, bound).await
+    }
+
+    /// The fair, write-preferring [`RwLock`] named `name`, shared by up to `max_readers`
+    /// readers, created on first use.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Mismatch`] if it exists with another `max_readers` or as another kind;
+    /// [`Error::Protocol`] if `max_readers` is 0; others as [`Client::mutex`].
+    pub async fn rw_lock(&self, name: &str, max_readers: u64) -> Result<RwLock, Error> {
+        RwLock::open(self.clone(), name, max_readers).await
+    }
+
+    /// This client's random id (the prefix of every ticket and holder id it creates).
+    pub fn id(&self) -> &str {
+        &self.inner.client_id
+    }
+}
+
+/// 64 random bits, hex.
+fn random_id() -> Result<String, Error> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(|e| Error::protocol(format!("no randomness: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Push messages of the subscriber connection: grant hints and disconnections.
+fn on_push(hub: &Hub, push: redis::PushInfo) {
+    match push.kind {
+        PushKind::Message => {
+            if let Some(Value::BulkString(body)) = push.data.get(1) {
+                hub.on_hint(body);
+            }
+        }
+        PushKind::Disconnection | PushKind::Subscribe => hub.recheck_all(),
+        _ => {}
+    }
+}

@@ -1,0 +1,301 @@
+//! The local book of one client: its waiting tickets (with the slot each waiter watches), the
+//! leases its guards hold, and when the keeper must next renew or re-check each primitive.
+//!
+//! Three things feed a waiter's slot, all through here: the reply of its own acquire script,
+//! a grant hint published by whichever script granted it (on the client's channel), and the
+//! keeper's batched re-check of the primitive. The slot only records what Redis already
+//! decided, so a lost hint delays a waiter and never strands it.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use crate::engine::Spec;
+use crate::lease::LeaseState;
+
+/// What a waiter's slot knows about its ticket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SlotState {
+    /// Waiting in line (as far as this process knows).
+    Waiting,
+    /// Granted with this fencing token; the grant happened no earlier than `basis`.
+    Granted { token: u64, basis: Instant },
+    /// Redis does not know the ticket any more (its liveness ran out, e.g. the process was
+    /// paused past its lease): the waiter must take a new ticket.
+    Gone,
+}
+
+struct Slot {
+    state: SlotState,
+    notify: Arc<Notify>,
+    /// When the newest request that found the ticket still waiting was sent: a lower bound
+    /// of the grant's server time.
+    last_queued: Instant,
+    /// Redis has answered for this ticket at least once (its acquire ran). Until then, a
+    /// re-check that does not find it means nothing: the acquire may still be on its way.
+    confirmed: bool,
+    entry: String,
+}
+
+/// Everything one client holds or waits for on one primitive (per lease time).
+pub(crate) struct Entry {
+    pub(crate) spec: Arc<Spec>,
+    pub(crate) holders: HashMap<String, Arc<LeaseState>>,
+    pub(crate) waiting: HashSet<String>,
+    pub(crate) next_renew: Instant,
+    pub(crate) next_check: Instant,
+}
+
+#[derive(Default)]
+struct Book {
+    slots: HashMap<String, Slot>,
+    entries: HashMap<String, Entry>,
+}
+
+/// The book, and the keeper's alarm.
+pub(crate) struct Hub {
+    book: Mutex<Book>,
+    /// Wakes the keeper when its schedule may have moved earlier.
+    pub(crate) kick: Notify,
+}
+
+/// The keeper's due work on one primitive.
+pub(crate) struct Due {
+    pub(crate) spec: Arc<Spec>,
+    pub(crate) renew: Vec<String>,
+    pub(crate) check: Vec<String>,
+}
+
+impl Hub {
+    pub(crate) fn new() -> Self {
+        Hub {
+            book: Mutex::new(Book::default()),
+            kick: Notify::new(),
+        }
+    }
+
+    fn book(&self) -> MutexGuard<'_, Book> {
+        // Nothing under this lock can panic half-way; recover from poisoning regardless.
+        self.book.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn entry<'a>(book: &'a mut Book, spec: &Arc<Spec>) -> &'a mut Entry {
+        let now = Instant::now();
+        book.entries
+            .entry(spec.entry_key())
+            .or_insert_with(|| Entry {
+                spec: spec.clone(),
+                holders: HashMap::new(),
+                waiting: HashSet::new(),
+                next_renew: now + spec.renew_every(),
+                next_check: now + spec.check_every(),
+            })
+    }
+
+    fn gc(book: &mut Book, key: &str) {
+        if let Some(entry) = book.entries.get(key)
+            && entry.holders.is_empty()
+            && entry.waiting.is_empty()
+        {
+            book.entries.remove(key);
+        }
+    }
+
+    /// Registers a waiter before its acquire is sent, so that a hint beating the reply finds
+    /// its slot.
+    pub(crate) fn add_waiter(&self, spec: &Arc<Spec>, id: &str, sent: Instant) -> Arc<Notify> {
+        let notify = Arc::new(Notify::new());
+        let mut book = self.book();
+        let entry = Self::entry(&mut book, spec);
+        entry.waiting.insert(id.to_string());
+        book.slots.insert(
+            id.to_string(),
+            Slot {
+                state: SlotState::Waiting,
+                notify: notify.clone(),
+                last_queued: sent,
+                confirmed: false,
+                entry: spec.entry_key(),
+            },
+        );
+        notify
+    }
+
+    /// Forgets a waiter (granted, withdrawn or gone).
+    pub(crate) fn remove_waiter(&self, id: &str) {
+        let mut book = self.book();
+        if let Some(slot) = book.slots.remove(id) {
+            if let Some(entry) = book.entries.get_mut(&slot.entry) {
+                entry.waiting.remove(id);
+            }
+            Self::gc(&mut book, &slot.entry);
+        }
+    }
+
+    /// A lower bound of the server time of any grant to `id` not yet seen: when it was last
+    /// known to be waiting.
+    pub(crate) fn basis(&self, id: &str) -> Option<Instant> {
+        self.book().slots.get(id).map(|slot| match slot.state {
+            SlotState::Granted { basis, .. } => basis,
+            _ => slot.last_queued,
+        })
+    }
+
+    /// The slot's state.
+    pub(crate) fn state(&self, id: &str) -> Option<SlotState> {
+        self.book().slots.get(id).map(|slot| slot.state)
+    }
+
+    /// Redis answered, for a request sent at `sent`, that `id` is still waiting; `hint` is
+    /// the time until the earliest expiry that could change that.
+    pub(crate) fn queued(&self, id: &str, sent: Instant, hint: Option<Duration>) {
+        let mut book = self.book();
+        let Some(slot) = book.slots.get_mut(id) else {
+            return;
+        };
+        slot.last_queued = slot.last_queued.max(sent);
+        slot.confirmed = true;
+        let key = slot.entry.clone();
+        if let (Some(hint), Some(entry)) = (hint, book.entries.get_mut(&key)) {
+            let at = Instant::now() + hint;
+            if at < entry.next_check {
+                entry.next_check = at;
+                drop(book);
+                self.kick.notify_one();
+            }
+        }
+    }
+
+    /// Redis granted `id` with `token`.
+    pub(crate) fn granted(&self, id: &str, token: u64) {
+        let mut book = self.book();
+        if let Some(slot) = book.slots.get_mut(id)
+            && slot.state == SlotState::Waiting
+        {
+            slot.state = SlotState::Granted {
+                token,
+                basis: slot.last_queued,
+            };
+            slot.notify.notify_one();
+        }
+    }
+
+    /// Redis does not know `id` (ignored before its acquire was answered).
+    pub(crate) fn gone(&self, id: &str) {
+        let mut book = self.book();
+        if let Some(slot) = book.slots.get_mut(id)
+            && slot.state == SlotState::Waiting
+            && slot.confirmed
+        {
+            slot.state = SlotState::Gone;
+            slot.notify.notify_one();
+        }
+    }
+
+    /// A hint message: lines of `<id> <token>`. Anything malformed is ignored (the re-check
+    /// is the authority).
+    pub(crate) fn on_hint(&self, body: &[u8]) {
+        let Ok(text) = std::str::from_utf8(body) else {
+            return;
+        };
+        for line in text.lines() {
+            let mut parts = line.split(' ');
+            if let (Some(id), Some(token), None) = (parts.next(), parts.next(), parts.next())
+                && let Ok(token) = token.parse::<u64>()
+            {
+                self.granted(id, token);
+            }
+        }
+    }
+
+    /// After a (re)connection: re-check every waiter at once.
+    pub(crate) fn recheck_all(&self) {
+        let now = Instant::now();
+        for entry in self.book().entries.values_mut() {
+            entry.next_check = now;
+        }
+        self.kick.notify_one();
+    }
+
+    /// A guard now holds a lease: the keeper renews it until removed.
+    pub(crate) fn add_holder(&self, spec: &Arc<Spec>, id: &str, lease: Arc<LeaseState>) {
+        let mut book = self.book();
+        Self::entry(&mut book, spec)
+            .holders
+            .insert(id.to_string(), lease);
+    }
+
+    /// The guard is going: no renewal of `id` may follow.
+    pub(crate) fn remove_holder(&self, spec: &Spec, id: &str) {
+        let key = spec.entry_key();
+        let mut book = self.book();
+        if let Some(entry) = book.entries.get_mut(&key) {
+            entry.holders.remove(id);
+        }
+        Self::gc(&mut book, &key);
+    }
+
+    /// The lease of `id`, if a guard holds it.
+    pub(crate) fn lease_of(&self, spec: &Spec, id: &str) -> Option<Arc<LeaseState>> {
+        let book = self.book();
+        book.entries
+            .get(&spec.entry_key())?
+            .holders
+            .get(id)
+            .cloned()
+    }
+
+    /// When the keeper must next act (at most `idle` from now).
+    pub(crate) fn next_due(&self, idle: Duration) -> Instant {
+        let mut next = Instant::now() + idle;
+        for entry in self.book().entries.values() {
+            if !entry.holders.is_empty() {
+                next = next.min(entry.next_renew);
+            }
+            if !entry.waiting.is_empty() {
+                next = next.min(entry.next_check);
+            }
+        }
+        next
+    }
+
+    /// The work due now; reschedules it as done (a failure reschedules it sooner).
+    pub(crate) fn take_due(&self) -> Vec<Due> {
+        let now = Instant::now();
+        let mut out = Vec::new();
+        for entry in self.book().entries.values_mut() {
+            let mut due = Due {
+                spec: entry.spec.clone(),
+                renew: Vec::new(),
+                check: Vec::new(),
+            };
+            if !entry.holders.is_empty() && entry.next_renew <= now {
+                due.renew = entry.holders.keys().cloned().collect();
+                entry.next_renew = now + entry.spec.renew_every();
+            }
+            if !entry.waiting.is_empty() && entry.next_check <= now {
+                due.check = entry.waiting.iter().cloned().collect();
+                entry.next_check = now + entry.spec.check_every();
+            }
+            if !due.renew.is_empty() || !due.check.is_empty() {
+                out.push(due);
+            }
+        }
+        out
+    }
+
+    /// A renewal or re-check of `spec` failed: try again soon.
+    pub(crate) fn retry_soon(&self, spec: &Spec, renew: bool) {
+        let soon = Instant::now() + spec.retry_after();
+        if let Some(entry) = self.book().entries.get_mut(&spec.entry_key()) {
+            if renew {
+                entry.next_renew = entry.next_renew.min(soon);
+            } else {
+                entry.next_check = entry.next_check.min(soon);
+            }
+        }
+    }
+}

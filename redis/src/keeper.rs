@@ -1,0 +1,142 @@
+//! The keeper: one background task per [`Client`](crate::Client). It
+//!
+//! * renews the leases of every live guard, by unique holder id, in one script per primitive
+//!   every third of the lease (a holder Redis no longer knows is reported lost);
+//! * re-checks the waiting tickets of every primitive in one script (which also renews their
+//!   liveness): every re-check interval, at the wake hint, and at once after a reconnect;
+//! * runs the background releases of dropped guards and the withdrawals of dropped waits,
+//!   retrying them until the lease would have ended them anyway;
+//! * pings the subscriber connection so that a lost one reconnects (and re-subscribes).
+//!
+//! It ends when the last handle of its client is gone.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::ConnectionManager;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::client::Options;
+use crate::engine::{Link, Spec};
+use crate::hub::{Due, Hub};
+use crate::scripts::Scripts;
+
+/// Background work sent by guards and waits being dropped.
+pub(crate) enum Job {
+    /// Release holder `id` (a guard was dropped).
+    Release { spec: Arc<Spec>, id: String },
+    /// Withdraw ticket `id`, releasing it if it was granted (a wait was dropped).
+    Withdraw { spec: Arc<Spec>, id: String },
+}
+
+pub(crate) struct Keeper {
+    pub(crate) link: Link,
+    pub(crate) subscriber: ConnectionManager,
+    pub(crate) scripts: Arc<Scripts>,
+    pub(crate) hub: Arc<Hub>,
+    pub(crate) options: Options,
+    pub(crate) jobs: mpsc::UnboundedReceiver<Job>,
+}
+
+pub(crate) fn spawn(keeper: Keeper) {
+    tokio::spawn(keeper.run());
+}
+
+impl Keeper {
+    async fn run(mut self) {
+        let mut next_ping = Instant::now() + self.options.recheck;
+        loop {
+            let next = self.hub.next_due(self.options.recheck).min(next_ping);
+            tokio::select! {
+                job = self.jobs.recv() => match job {
+                    Some(job) => self.background(job),
+                    None => break,
+                },
+                _ = self.hub.kick.notified() => {}
+                _ = tokio::time::sleep_until(next) => {}
+            }
+            for due in self.hub.take_due() {
+                self.work(due).await;
+            }
+            if Instant::now() >= next_ping {
+                next_ping = Instant::now() + self.options.recheck;
+                let mut sub = self.subscriber.clone();
+                // A failed ping makes the manager reconnect; the result itself does not matter.
+                let _ = redis::cmd("PING").query_async::<()>(&mut sub).await;
+            }
+        }
+    }
+
+    /// A release or withdrawal, on its own task so that a slow one delays nothing.
+    fn background(&self, job: Job) {
+        let link = self.link.clone();
+        let scripts = self.scripts.clone();
+        tokio::spawn(async move {
+            let (script, spec, args) = match job {
+                Job::Release { spec, id } => (&scripts.release, spec, vec![id, "0".to_string()]),
+                Job::Withdraw { spec, id } => {
+                    let lease = spec.lease_ms().to_string();
+                    (
+                        &scripts.withdraw,
+                        spec,
+                        vec![id, "release".to_string(), lease],
+                    )
+                }
+            };
+            let until = Some(Instant::now() + spec.lease);
+            // Past the lease, Redis has let it go by itself.
+            let _ = link.eval(script, &spec, &args, until, false).await;
+        });
+    }
+
+    async fn work(&self, due: Due) {
+        if !due.renew.is_empty() {
+            self.renew(&due.spec, &due.renew).await;
+        }
+        if !due.check.is_empty() {
+            self.check(&due.spec, &due.check).await;
+        }
+    }
+
+    async fn renew(&self, spec: &Arc<Spec>, ids: &[String]) {
+        let sent = Instant::now();
+        match self.link.eval_once(&self.scripts.renew, spec, ids).await {
+            Ok(r) => {
+                for (id, alive) in ids.iter().zip(r) {
+                    if let Some(lease) = self.hub.lease_of(spec, id) {
+                        if alive == 1 {
+                            lease.renewed(sent);
+                        } else {
+                            lease.mark_lost();
+                            self.hub.remove_holder(spec, id);
+                        }
+                    }
+                }
+            }
+            Err(_) => self.hub.retry_soon(spec, true),
+        }
+    }
+
+    async fn check(&self, spec: &Arc<Spec>, ids: &[String]) {
+        let sent = Instant::now();
+        match self.link.eval_once(&self.scripts.status, spec, ids).await {
+            Ok(r) if r.len() == ids.len() * 2 + 1 => {
+                let hint = u64::try_from(r[r.len() - 1])
+                    .ok()
+                    .map(Duration::from_millis);
+                for (i, id) in ids.iter().enumerate() {
+                    match (r[2 * i], r[2 * i + 1]) {
+                        (1, token) => match u64::try_from(token) {
+                            Ok(token) => self.hub.granted(id, token),
+                            Err(_) => self.hub.gone(id),
+                        },
+                        (0, _) => self.hub.queued(id, sent, hint),
+                        _ => self.hub.gone(id),
+                    }
+                }
+            }
+            _ => self.hub.retry_soon(spec, false),
+        }
+    }
+}

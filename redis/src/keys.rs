@@ -1,0 +1,62 @@
+//! Key and channel names. Every key of the primitive named `N` is `<prefix>{N}:<suffix>`, so
+//! all of them share one hash tag (one Redis Cluster slot), and every script receives them in
+//! `KEYS`, never builds one itself.
+
+use crate::Error;
+
+/// The suffixes, in the order scripts receive them as `KEYS[1..=7]`.
+const SUFFIXES: [&str; 7] = ["m", "q", "t", "w", "h", "hd", "x"];
+
+/// The keys of one primitive.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Keys {
+    keys: [String; 7],
+}
+
+impl Keys {
+    /// The keys of primitive `name` under `prefix`. Names are non-empty, at most 512 bytes,
+    /// without `{`, `}` or control characters (which would break the hash tag or the hint
+    /// messages).
+    pub(crate) fn new(prefix: &str, name: &str) -> Result<Self, Error> {
+        if name.is_empty()
+            || name.len() > 512
+            || name.chars().any(|c| c == '{' || c == '}' || c.is_control())
+        {
+            return Err(Error::protocol(format!(
+                "invalid primitive name {name:?}: 1 to 512 bytes, no braces or control characters"
+            )));
+        }
+        Ok(Keys {
+            keys: SUFFIXES.map(|suffix| format!("{prefix}{{{name}}}:{suffix}")),
+        })
+    }
+
+    /// All keys, in script order.
+    pub(crate) fn all(&self) -> &[String; 7] {
+        &self.keys
+    }
+
+    /// The meta key (`:m`): identifies the primitive.
+    pub(crate) fn meta(&self) -> &str {
+        &self.keys[0]
+    }
+}
+
+/// The pub/sub channel on which one client receives its grant hints.
+pub(crate) fn client_channel(prefix: &str, client_id: &str) -> String {
+    format!("{prefix}c:{client_id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_hash_tag() {
+        let keys = Keys::new("toro:", "jobs").unwrap();
+        assert_eq!(keys.meta(), "toro:{jobs}:m");
+        assert!(keys.all().iter().all(|k| k.starts_with("toro:{jobs}:")));
+        assert!(Keys::new("toro:", "a{b").is_err());
+        assert!(Keys::new("toro:", "").is_err());
+    }
+}

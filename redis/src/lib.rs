@@ -1,0 +1,147 @@
+//! [toro-sync](https://docs.rs/toro-sync)'s primitives across processes and machines, on
+//! Redis (7.0 or newer; Valkey works the same).
+//!
+//! toro-sync coordinates the tasks of one process. When the work spreads over many processes
+//! (workers of one crawl, services sharing a resource), the same primitives, with the same
+//! guarantees — strict FIFO hand-off, cancel safety, a deadline on every wait — live in Redis
+//! here. Connect a [`Client`], then open primitives by name: two handles with the same name, in
+//! any processes, are the same primitive.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use toro_sync_redis::Client;
+//!
+//! # #[tokio::main] async fn main() -> Result<(), toro_sync_redis::Error> {
+//! let client = Client::connect("redis://127.0.0.1:6379").await?;
+//! let lock = client.mutex("nightly-report").await?;
+//! let guard = lock.lock().deadline(Duration::from_secs(10)).await?;
+//! write_report(guard.fencing_token()); // the storage refuses tokens older than the newest seen
+//! guard.release().await?;
+//! # Ok(()) }
+//! # fn write_report(_: u64) {}
+//! ```
+//!
+//! # Primitives
+//!
+//! | toro-sync (one process) | toro-sync-redis | notes |
+//! |---|---|---|
+//! | `Mutex` / `Lock` | [`Mutex`] via [`Client::mutex`]: [`lock`](Mutex::lock), [`try_lock`](Mutex::try_lock), [`waiters`](Mutex::waiters) | [`MutexGuard`]: [`fencing_token`](MutexGuard::fencing_token), [`is_lost`](MutexGuard::is_lost), [`lost`](MutexGuard::lost), [`release`](MutexGuard::release) |
+//! | `Semaphore` | [`Semaphore`] via [`Client::semaphore`]: [`acquire`](Semaphore::acquire), [`acquire_many`](Semaphore::acquire_many), [`try_acquire`](Semaphore::try_acquire), [`available`](Semaphore::available), [`release`](Semaphore::release) | every permit is a lease ([`SemaphorePermit`]) |
+//! | `BoundedSemaphore` | [`BoundedSemaphore`] via [`Client::bounded_semaphore`] | over-release is [`Error::OverRelease`] |
+//! | `RwLock` (`max_readers`) | [`RwLock`] via [`Client::rw_lock`]: [`read`](RwLock::read), [`write`](RwLock::write), [`try_read`](RwLock::try_read), [`try_write`](RwLock::try_write) | FIFO, write-preferring; guards as the Mutex's |
+//! | `try_lock() -> Option<_>` | `try_lock().await -> Result<Option<_>, Error>` | needs one round trip |
+//! | `x.wait().deadline(d)` | the same: every waiting method returns a named future ([`Waiting`]) with `.deadline(d)` | output `Result<_, Error>`, [`Error::is_timeout`] |
+//!
+//! Event, AsyncResult, Barrier and the queues come next, on the same engine.
+//!
+//! # Guarantees
+//!
+//! 1. **Fair hand-off, globally.** Every waiter, in any process, holds its own ticket in one
+//!    FIFO line kept in Redis. The script that frees something grants it to the oldest live
+//!    ticket there and then, so no newcomer barges and the order is global.
+//! 2. **Wake-ups.** A grant publishes a hint to the granted client's own channel, received on
+//!    the client's one subscriber connection. The hint is never the record of the grant: a
+//!    waiter also re-checks its ticket every re-check interval (1 s by default), at the
+//!    earliest lease expiry that could free it, and at once after a reconnect. A lost hint
+//!    delays a waiter by at most one interval; nothing polls faster.
+//! 3. **Cancel safety.** Dropping a waiting future, or its deadline passing, withdraws its
+//!    ticket with an idempotent script on the same connection (so Redis runs it after the
+//!    request); what was already granted passes on. A deadline and a grant racing resolve to
+//!    exactly one outcome. `Duration::ZERO` tries once and registers nothing.
+//! 4. **Connection loss.** Commands are retried with backoff until the wait's deadline. Ids are
+//!    made by the client (a random client id and a counter), so a retried script that already
+//!    ran returns the same outcome: a waiter is never granted twice, never silently forgotten.
+//! 5. **Leases.** Everything held is a lease (30 s by default, [`ClientBuilder::lease`], or
+//!    per handle with `with_lease`), renewed every third of it by the client's background
+//!    keeper while the guard lives. A crashed holder's lease ends by itself; a waiter whose
+//!    process died leaves the line after one lease.
+//! 6. **Time.** All expiry arithmetic runs inside the scripts on Redis's clock (`TIME`); client
+//!    clocks only run local deadlines.
+//!
+//! # Leases and fencing
+//!
+//! A lease can end under a holder that is still running (a pause longer than the lease, a
+//! partition). The guard then reports it: `is_lost()` turns true and `lost()` completes. It
+//! does so conservatively: locally, a lease counts as valid only until the moment its last
+//! renewal was *sent* plus 99% of the lease, never later than Redis keeps it.
+//!
+//! That is not enough for correctness on its own — a holder can pause right after checking.
+//! So every grant carries a **fencing token**, strictly increasing per primitive across all
+//! processes: the larger of the last token + 1 and Redis's clock in microseconds, which keeps
+//! increasing across restarts without persistence and failovers (as long as the servers' clocks
+//! agree within the failover time). Pass the token with every write to the protected resource,
+//! and have the resource refuse tokens older than the newest it has seen.
+//!
+//! # Operating Redis for it
+//!
+//! * `maxmemory-policy noeviction`: an evicted key would drop holders or tickets.
+//! * For the queues' at-least-once guarantee across Redis crashes: `appendonly yes` with
+//!   `appendfsync always`. Locks and semaphores need no persistence for their fencing tokens
+//!   to keep increasing; without persistence, holders at a restart lose their leases (their
+//!   guards report it).
+//! * Slew-only time synchronisation (no clock steps) on the Redis hosts: a step moves every
+//!   lease.
+//! * Leases must exceed the longest pause you expect in a holder; anything that matters must
+//!   check the fencing token.
+//! * Keys: every key of the primitive named `N` is `<prefix>{N}:<suffix>` (prefix `toro:` by
+//!   default, [`ClientBuilder::prefix`]), one hash tag, so each script touches one slot; grant
+//!   hints go to `<prefix>c:<client id>`. An ACL user limited to `~<prefix>*` and
+//!   `&<prefix>*` is enough, with the commands `evalsha eval script|load subscribe ping hello`
+//!   and those the scripts run (ACLs apply inside scripts too): `time publish exists type hset
+//!   hget hmget hdel hexists hincrby hlen zadd zrem zrange zrangebyscore zremrangebyscore zcard
+//!   zscore`.
+//!
+//! # Encoding
+//!
+//! Values stored by the primitives that carry data (results, queue items; next milestone) are
+//! encoded with [`codec`]: a version byte, then postcard.
+
+#![warn(missing_docs)]
+
+mod bounded_semaphore;
+mod client;
+pub mod codec;
+mod engine;
+mod error;
+mod hub;
+mod keeper;
+mod keys;
+mod lease;
+mod mutex;
+mod rwlock;
+mod scripts;
+mod semaphore;
+mod wait;
+
+pub use bounded_semaphore::BoundedSemaphore;
+pub use client::{Client, ClientBuilder};
+pub use error::Error;
+pub use mutex::{LockFuture, Mutex, MutexGuard};
+pub use rwlock::{ReadFuture, RwLock, RwLockReadGuard, RwLockWriteGuard, WriteFuture};
+pub use semaphore::{AcquireFuture, Semaphore, SemaphorePermit};
+pub use wait::Waiting;
+
+/// `Deadline` from toro-sync: what `.deadline(d)` takes (a `Duration` or an `Instant`).
+pub use toro_sync::Deadline;
+
+#[cfg(test)]
+mod tests {
+    fn send_sync_static<T: Send + Sync + 'static>() {}
+    fn send_static<T: Send + 'static>() {}
+
+    #[test]
+    fn handles_are_send_sync_static() {
+        send_sync_static::<crate::Client>();
+        send_sync_static::<crate::Mutex>();
+        send_sync_static::<crate::MutexGuard>();
+        send_sync_static::<crate::Semaphore>();
+        send_sync_static::<crate::BoundedSemaphore>();
+        send_sync_static::<crate::SemaphorePermit>();
+        send_sync_static::<crate::RwLock>();
+        send_sync_static::<crate::RwLockReadGuard>();
+        send_sync_static::<crate::RwLockWriteGuard>();
+        send_sync_static::<crate::Error>();
+        send_static::<crate::LockFuture>();
+        send_static::<crate::AcquireFuture>();
+    }
+}

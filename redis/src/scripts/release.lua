@@ -1,0 +1,17 @@
+-- release: ARGV kind, param, id, forget (0|1)
+-- -> {1, n} released (with forget, the capacity shrinks by n) | {0, 0} it held nothing (lost)
+local st = open(ARGV[1], ARGV[2])
+local id = ARGV[3]
+local forget = ARGV[4] == '1'
+sweep(st)
+local n = drop_holder(st, id)
+local result = {0, 0}
+if n then
+  result = {1, n}
+  if forget then
+    st.cap = math.max(st.cap - n, 0)
+    redis.call('HSET', K_META, 'cap', fmt(st.cap))
+  end
+end
+grant_loop(st)
+return result
