@@ -390,74 +390,6 @@ impl Permits {
     }
 }
 
-/// Waiting for an `RwLock` upgradable read: one slot, in FIFO order with every request, granted
-/// only while no upgradable read is held. `H` makes the guard.
-pub(crate) struct UpgradableOp<H>(pub(crate) H);
-
-impl<H: PermitHandle> Op for UpgradableOp<H> {
-    type State = PermitLists;
-    type Req = Request;
-    type Grant = usize;
-    type Output = H::Permit;
-    type Timed = Result<H::Permit, Timeout>;
-    /// The request's ticket, once queued.
-    type Data = usize;
-
-    fn lock(&self) -> MutexGuard<'_, PermitLists> {
-        self.0.permits().lock()
-    }
-
-    fn list(lists: &mut PermitLists) -> &mut WaitList<Request, usize> {
-        &mut lists.acquirers
-    }
-
-    fn try_now(
-        &self,
-        _: &mut usize,
-        lists: &mut PermitLists,
-        _: &mut WakeList,
-    ) -> Option<H::Permit> {
-        self.0
-            .permits()
-            .take_upgradable_or_slow(lists)
-            // SAFETY: `take_upgradable_or_slow` just took the slot, handed over here.
-            .then(|| unsafe { self.0.clone().into_permit(1) })
-    }
-
-    fn register(&self, ticket: &mut usize, lists: &mut PermitLists) -> Request {
-        Permits::request(lists, 1, true, ticket)
-    }
-
-    #[inline]
-    fn granted_lock_free(&self, ticket: &usize) -> Option<usize> {
-        self.0.permits().granted(*ticket).then_some(1)
-    }
-
-    fn withdrawn(&self, lists: &mut PermitLists, _: &mut Request, wakes: &mut WakeList) {
-        self.0.permits().grant(lists, wakes);
-    }
-
-    fn forward(&self, lists: &mut PermitLists, n: usize, wakes: &mut WakeList) -> Option<usize> {
-        // Granted, so it was marked held: it ends here.
-        lists.upgradable_held = false;
-        self.0.permits().put_back_locked(lists, n, wakes);
-        None
-    }
-
-    fn finish(&self, _: &mut usize, n: usize) -> H::Permit {
-        // SAFETY: the grant is the slot served to this request alone.
-        unsafe { self.0.clone().into_permit(n) }
-    }
-
-    fn ok(permit: H::Permit) -> Self::Timed {
-        Ok(permit)
-    }
-
-    fn timed_out(&self, _: &mut usize, _: Option<Request>) -> Self::Timed {
-        Err(Timeout)
-    }
-}
-
 impl PermitLists {
     /// The list an `RwLock` upgrade waits on.
     pub(crate) fn upgrade_list(&mut self) -> &mut WaitList<usize, usize> {
@@ -506,13 +438,15 @@ pub(crate) trait PermitHandle: Clone {
     }
 }
 
-/// Acquiring `n` permits through handle `H`.
-pub(crate) struct AcquireOp<H> {
+/// Acquiring `n` permits through handle `H`. With `UPGRADABLE`, an `RwLock` upgradable read
+/// (one slot, granted only while no upgradable read is held, and never on the lock-free fast
+/// path, which cannot see that flag).
+pub(crate) struct AcquireOp<H, const UPGRADABLE: bool = false> {
     pub(crate) handle: H,
     pub(crate) n: usize,
 }
 
-impl<H: PermitHandle> Op for AcquireOp<H> {
+impl<H: PermitHandle, const UPGRADABLE: bool> Op for AcquireOp<H, UPGRADABLE> {
     type State = PermitLists;
     type Req = Request;
     type Grant = usize;
@@ -521,10 +455,13 @@ impl<H: PermitHandle> Op for AcquireOp<H> {
     /// The request's ticket, once queued.
     type Data = usize;
 
-    const FAST_PATH: bool = true;
+    const FAST_PATH: bool = !UPGRADABLE;
 
     #[inline]
     fn try_fast(&self, _: &mut usize) -> Option<H::Permit> {
+        if UPGRADABLE {
+            return None;
+        }
         self.handle
             .permits()
             .try_take_fast(self.n)
@@ -546,15 +483,18 @@ impl<H: PermitHandle> Op for AcquireOp<H> {
         lists: &mut PermitLists,
         _: &mut WakeList,
     ) -> Option<H::Permit> {
-        self.handle
-            .permits()
-            .take_or_slow(lists, self.n)
-            // SAFETY: `take_or_slow` just took the `n` permits, handed over here.
-            .then(|| unsafe { self.handle.clone().into_permit(self.n) })
+        let permits = self.handle.permits();
+        let took = if UPGRADABLE {
+            permits.take_upgradable_or_slow(lists)
+        } else {
+            permits.take_or_slow(lists, self.n)
+        };
+        // SAFETY: the step just took the `n` permits (and, upgradable, the flag), handed over.
+        took.then(|| unsafe { self.handle.clone().into_permit(self.n) })
     }
 
     fn register(&self, ticket: &mut usize, lists: &mut PermitLists) -> Request {
-        Permits::request(lists, self.n, false, ticket)
+        Permits::request(lists, self.n, UPGRADABLE, ticket)
     }
 
     #[inline]
@@ -568,6 +508,10 @@ impl<H: PermitHandle> Op for AcquireOp<H> {
     }
 
     fn forward(&self, lists: &mut PermitLists, n: usize, wakes: &mut WakeList) -> Option<usize> {
+        if UPGRADABLE {
+            // Granted, so marked held: the upgradable read ends here.
+            lists.upgradable_held = false;
+        }
         self.handle.permits().put_back_locked(lists, n, wakes);
         None
     }

@@ -138,7 +138,9 @@ fn upgrade_vs_reader_release_with_a_queued_writer() {
         let lock = leak(RwLock::with_max_readers(0usize, 2));
         let inside = leak(AtomicUsize::new(0));
         let up = lock.try_upgradable_read().expect("free");
-        let r = lock.try_read().expect("a reader beside the upgradable read");
+        let r = lock
+            .try_read()
+            .expect("a reader beside the upgradable read");
         let pw = Probe::new();
         let mut w = lock.write();
         pw.pending(&mut w);

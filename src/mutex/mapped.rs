@@ -30,6 +30,17 @@ unsafe impl<T: ?Sized + Send> Send for MappedMutexGuard<'_, T> {}
 unsafe impl<T: ?Sized + Sync> Sync for MappedMutexGuard<'_, T> {}
 
 impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
+    /// A guard of `data`, which points into the data of the mutex whose only permit is held
+    /// (passed on from the guard it was mapped from) and returned to `permits` on drop.
+    #[inline]
+    fn new(permits: &'a Permits, data: NonNull<T>) -> Self {
+        MappedMutexGuard {
+            permits,
+            data,
+            _data: PhantomData,
+        }
+    }
+
     /// A guard of a part of this part, holding the same lock.
     #[inline]
     pub fn map<U: ?Sized>(
@@ -38,11 +49,7 @@ impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
     ) -> MappedMutexGuard<'a, U> {
         let data = NonNull::from(f(&mut *this));
         let this = ManuallyDrop::new(this);
-        MappedMutexGuard {
-            permits: this.permits,
-            data,
-            _data: PhantomData,
-        }
+        MappedMutexGuard::new(this.permits, data)
     }
 
     /// As [`map`](Self::map), or the guard back if `f` returns `None`.
@@ -59,11 +66,7 @@ impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
             return Err(this);
         };
         let this = ManuallyDrop::new(this);
-        Ok(MappedMutexGuard {
-            permits: this.permits,
-            data,
-            _data: PhantomData,
-        })
+        Ok(MappedMutexGuard::new(this.permits, data))
     }
 }
 
@@ -92,11 +95,7 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
     ) -> MappedMutexGuard<'a, U> {
         let data = NonNull::from(f(&mut *this));
         let this = ManuallyDrop::new(this);
-        MappedMutexGuard {
-            permits: &this.mutex.permits,
-            data,
-            _data: PhantomData,
-        }
+        MappedMutexGuard::new(&this.mutex.permits, data)
     }
 
     /// As [`map`](Self::map), or the guard back if `f` returns `None`.
@@ -113,11 +112,7 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
             return Err(this);
         };
         let this = ManuallyDrop::new(this);
-        Ok(MappedMutexGuard {
-            permits: &this.mutex.permits,
-            data,
-            _data: PhantomData,
-        })
+        Ok(MappedMutexGuard::new(&this.mutex.permits, data))
     }
 }
 

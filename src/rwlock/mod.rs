@@ -7,7 +7,7 @@ use std::fmt;
 use std::ptr::NonNull;
 
 use crate::error::Timeout;
-use crate::permits::{AcquireOp, MAX_PERMITS, PermitHandle, Permits, UpgradableOp};
+use crate::permits::{AcquireOp, MAX_PERMITS, PermitHandle, Permits};
 use crate::sync::{Arc, AtomicBool, Ordering, UnsafeCell};
 use crate::wait::{Waiter, wait_future};
 use upgradable::Upgradable;
@@ -316,7 +316,13 @@ impl<T: ?Sized> RwLock<T> {
     /// ```
     #[inline]
     pub fn upgradable_read(&self) -> RwLockUpgradableRead<'_, T> {
-        RwLockUpgradableRead(Waiter::new(UpgradableOp(Upgradable(self)), 0))
+        RwLockUpgradableRead(Waiter::new(
+            AcquireOp {
+                handle: Upgradable(self),
+                n: 1,
+            },
+            0,
+        ))
     }
 
     /// Takes an upgradable read if a slot is free, no upgradable read is held and no request

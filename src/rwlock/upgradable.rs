@@ -13,7 +13,7 @@ use std::ops::Deref;
 use std::ptr::NonNull;
 
 use super::{RwCore, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use crate::permits::{PermitHandle, PermitLists, Permits, UpgradableOp};
+use crate::permits::{AcquireOp, PermitHandle, PermitLists, Permits};
 use crate::wait::{Op, Waiter, wait_future};
 use crate::waiters::{WaitList, WakeList};
 
@@ -211,7 +211,7 @@ impl<'a, T: ?Sized> PermitHandle for Upgradable<'a, T> {
     #[inline]
     unsafe fn into_permit(self, _: usize) -> RwLockUpgradableReadGuard<'a, T> {
         // SAFETY: the caller handed over one slot with the upgradable flag (this function's
-        // contract; only `UpgradableOp` and `try_upgradable_read` take them).
+        // contract; only an upgradable `AcquireOp` and `try_upgradable_read` take them).
         unsafe { RwLockUpgradableReadGuard::new(&self.0.core, self.0.data_for_read()) }
     }
 }
@@ -292,7 +292,7 @@ fn take<G>(guard: &mut Option<G>) -> G {
 
 wait_future! {
     /// The future of [`RwLock::upgradable_read`].
-    RwLockUpgradableRead ['a, T: ?Sized] ['a, T] = Waiter<UpgradableOp<Upgradable<'a, T>>>
+    RwLockUpgradableRead ['a, T: ?Sized] ['a, T] = Waiter<AcquireOp<Upgradable<'a, T>, true>>
         => RwLockUpgradableReadGuard<'a, T>,
         Result<RwLockUpgradableReadGuard<'a, T>, crate::error::Timeout>;
 }
