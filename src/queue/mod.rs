@@ -672,9 +672,13 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
     /// Waits until the queue is closed; at once if it already is. tokio's `Sender::closed`:
     /// a producer stops when the consumers go away (they [`close`](Self::close) the queue).
     ///
+    /// In a `select!` beside a put, race it against [`reserve`](Self::reserve), which is cancel
+    /// safe too, rather than against [`put`](Self::put): a `put` that loses the race may
+    /// already have delivered its item.
+    ///
     /// # Cancel safety
     ///
-    /// Cancel safe: it takes nothing, so it fits in a `select!` beside the work it cuts short.
+    /// Cancel safe: it takes nothing.
     ///
     /// # Examples
     ///
@@ -691,14 +695,18 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
     ///         loop {
     ///             tokio::select! {
     ///                 () = queue.closed() => return made,
-    ///                 _ = queue.put(made) => made += 1,
+    ///                 permit = queue.reserve() => match permit.map(|p| p.put(made)) {
+    ///                     Ok(Ok(())) => made += 1,
+    ///                     _ => return made, // closed meanwhile
+    ///                 },
     ///             }
     ///         }
     ///     }
     /// });
     /// assert_eq!(queue.get().await, Ok(0));
     /// queue.close(); // the consumer is done
-    /// assert!(producer.await.unwrap() >= 1);
+    /// let made = producer.await.unwrap();
+    /// assert_eq!(made, 1 + queue.len()); // one got, the rest still queued: none lost
     /// # }
     /// ```
     #[inline]
