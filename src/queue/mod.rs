@@ -51,7 +51,9 @@ type StoreOf<T, O> = <O as HasStore<T>>::Store;
 /// item put while getters wait goes straight to the oldest one, and a slot freed while putters
 /// wait goes straight to the oldest putter. A `try_put`/`try_get` never overtakes a waiting
 /// put/get. A get on a full queue with waiting putters first moves the oldest putter's item
-/// in, then takes by the queue's order (toro's rule).
+/// in, then takes by the queue's order (toro's rule). The batched
+/// [`get_many`](Self::get_many) waits in the getters' line and [`put_many`](Self::put_many)
+/// puts each item as a `put` would, so neither overtakes a waiting getter or putter.
 ///
 /// # Cancel safety
 ///
@@ -59,7 +61,10 @@ type StoreOf<T, O> = <O as HasStore<T>>::Store;
 /// next waiting getter, else back into the queue where the next get takes it (for a
 /// priority queue, at its original place). A put that times out or is dropped never
 /// delivers its item later; a timed-out put returns it in [`PutError::Timeout`]. For a
-/// put inside `select!` that never loses the item, use [`reserve`](Self::reserve).
+/// put inside `select!` that never loses the item, use [`reserve`](Self::reserve). A
+/// `get_many` is cancel safe as `get` is; a `put_many` that times out or finds the queue
+/// closed returns every item it did not put in a [`PutManyError`]. [`closed`](Self::closed)
+/// and [`join`](Self::join) take nothing.
 ///
 /// # Memory ordering
 ///
@@ -339,11 +344,14 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
     /// were put (all of them). The same as a [`put`](Self::put) of each item in turn, except
     /// that the items that fit go in together, under one lock.
     ///
-    /// The items are taken from `items` when this is called (so `items` must be finite). An
-    /// item that must wait queues behind the putters already waiting, as a `put` does, and the
-    /// rest of the batch follows it once it is in: a batch does not hold the putters' line, so
-    /// other puts may go in between its items. With getters waiting, the items go straight to
-    /// them, oldest getter first.
+    /// The items are taken from `items` when this is called (so `items` must be finite): a
+    /// `Vec` or `VecDeque` is taken over as it is, without copying or allocating; other
+    /// iterators are collected into one allocation.
+    ///
+    /// An item that must wait queues behind the putters already waiting, as a `put` does, and
+    /// the rest of the batch follows it once it is in: a batch does not hold the putters'
+    /// line, so other puts may go in between its items (each still in its turn). With getters
+    /// waiting, the items go straight to them, oldest getter first.
     ///
     /// # Errors
     ///
@@ -413,7 +421,6 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
     /// assert!(matches!(err.rest, PutError::Closed(_)));
     /// ```
     #[doc(alias = "try_send_many")]
-    #[doc(alias = "put_nowait")]
     pub fn try_put_many(
         &self,
         items: impl IntoIterator<Item = T>,
