@@ -575,3 +575,40 @@ fn batches_across_threads_lose_nothing() {
     }
     assert_eq!(q.waiters(), 0);
 }
+
+/// A priority queue whose items' `Ord` panics while a granted `get_many` takes more at its
+/// poll (user code under the queue's lock): the panic reaches the poller, the item handed
+/// over is in the buffer, and the future, dropped after, unwinds cleanly (no abort).
+#[test]
+fn panicking_ord_while_taking_more_unwinds_cleanly() {
+    use std::sync::atomic::AtomicBool;
+    static TOUCHY: AtomicBool = AtomicBool::new(false);
+
+    #[derive(Debug, PartialEq, Eq)]
+    struct Touchy(u32);
+    impl Ord for Touchy {
+        fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+            assert!(!TOUCHY.load(SeqCst), "touchy");
+            self.0.cmp(&other.0)
+        }
+    }
+    impl PartialOrd for Touchy {
+        fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+
+    let q = toro_sync::PriorityQueue::unbounded();
+    let mut buf = Vec::new();
+    let mut gm = Polled::new(q.get_many(&mut buf, 3));
+    assert!(gm.is_pending());
+    q.try_put(Touchy(5)).unwrap(); // handed to gm
+    q.try_put_many([Touchy(2), Touchy(1), Touchy(3)]).unwrap();
+    TOUCHY.store(true, SeqCst);
+    let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| gm.poll()));
+    TOUCHY.store(false, SeqCst);
+    assert!(polled.is_err(), "the panic reaches the poller");
+    drop(gm);
+    assert_eq!(buf.first(), Some(&Touchy(5)));
+    assert_eq!(q.waiters(), 0);
+}

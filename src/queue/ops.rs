@@ -1,7 +1,9 @@
 //! The queue's waits on the waiter core: put, get, a batched get, join, waiting for `close`,
 //! and slot reservation. (The batched put is made of puts: see `batch`.)
 
+use std::any::Any;
 use std::cell::Cell;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 use super::order::store::Store;
 use super::order::{Fifo, Order};
@@ -93,6 +95,8 @@ pub(crate) struct GetManyOp<'b, H: QueueHandle> {
     /// `buf.len()` when the wait began: the items from there on are this wait's.
     start: usize,
     limit: usize,
+    /// A panic caught while taking more items in `taken`, resumed by `finish`.
+    panic: Cell<Option<Box<dyn Any + Send>>>,
 }
 
 impl<'b, H: QueueHandle> GetManyOp<'b, H> {
@@ -102,6 +106,7 @@ impl<'b, H: QueueHandle> GetManyOp<'b, H> {
             start: buf.len(),
             buf: Cell::new(Some(buf)),
             limit,
+            panic: Cell::new(None),
         }
     }
 
@@ -163,20 +168,38 @@ impl<H: QueueHandle> Op for GetManyOp<'_, H> {
 
     /// The item handed over is taken; more are taken under the same lock. They go into the
     /// buffer now and the handed item after them (in `finish`), which then moves it first.
+    ///
+    /// Taking more runs the items' `Ord` (a priority queue) after the waiter core has freed
+    /// this waiter's slot but before it marks the wait done: a panic unwinding from here would
+    /// make the future's drop withdraw a slot that is no longer its own. So it is caught here
+    /// and resumed by `finish`, once the handed item is in the buffer.
     fn taken(&self, state: &mut Self::State, grant: &Self::Grant, wakes: &mut WakeList) {
         if let GetGrant::Item(_) = grant {
             state.item_taken(wakes);
-            self.with_buf(|buf| state.take_more(buf, self.limit - 1, wakes));
+            self.with_buf(|buf| {
+                let more = catch_unwind(AssertUnwindSafe(|| {
+                    state.take_more(buf, self.limit - 1, wakes)
+                }));
+                if let Err(panic) = more {
+                    self.panic.set(Some(panic));
+                }
+            });
         }
     }
 
     fn finish(&self, _: &mut (), grant: Self::Grant) -> Self::Output {
         match grant {
-            GetGrant::Item(slot) => self.with_buf(|buf| {
-                buf.push(<StoreOfH<H>>::unwrap(slot));
-                buf[self.start..].rotate_right(1);
-                Ok(buf.len() - self.start)
-            }),
+            GetGrant::Item(slot) => {
+                let taken = self.with_buf(|buf| {
+                    buf.push(<StoreOfH<H>>::unwrap(slot));
+                    buf[self.start..].rotate_right(1);
+                    buf.len() - self.start
+                });
+                if let Some(panic) = self.panic.take() {
+                    resume_unwind(panic);
+                }
+                Ok(taken)
+            }
             GetGrant::Closed => Err(GetError::Closed),
         }
     }
