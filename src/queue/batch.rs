@@ -47,6 +47,12 @@ impl<T> PutManyError<T> {
         self.rest.into_inner()
     }
 
+    fn rest_len(&self) -> usize {
+        match &self.rest {
+            PutError::Full(rest) | PutError::Timeout(rest) | PutError::Closed(rest) => rest.len(),
+        }
+    }
+
     fn new(put: usize, rest: VecDeque<T>, why: Why<T>) -> Self {
         PutManyError {
             put,
@@ -62,14 +68,6 @@ impl<T> fmt::Debug for PutManyError<T> {
             .field("rest", &self.rest)
             .field("not_put", &self.rest_len())
             .finish()
-    }
-}
-
-impl<T> PutManyError<T> {
-    fn rest_len(&self) -> usize {
-        match &self.rest {
-            PutError::Full(rest) | PutError::Timeout(rest) | PutError::Closed(rest) => rest.len(),
-        }
     }
 }
 
@@ -150,8 +148,12 @@ impl<H: QueueHandle> Waitable for PutMany<H> {
                     }
                 }
             }
-            let batch =
-                (self.queue.queue()).with(|state, wakes| state.put_many(&mut self.items, wakes));
+            // The items that fit now, under one lock.
+            let items = &mut self.items;
+            let batch = self
+                .queue
+                .queue()
+                .with(|state, wakes| state.put_many(items, wakes));
             match batch {
                 Ok(put) => self.put += put,
                 Err(_closed) => return Poll::Ready(Err(self.fail(PutError::Closed))),
