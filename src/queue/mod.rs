@@ -300,7 +300,8 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
     ///
     /// # Errors
     ///
-    /// [`PutError::Closed`] if the queue is or becomes closed; with a deadline,
+    /// [`PutError::Closed`] if the queue is or becomes closed (even for an empty batch); with
+    /// a deadline,
     /// [`PutError::Timeout`]. Both give the item back.
     ///
     /// # Cancel safety
@@ -356,7 +357,8 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
     /// # Errors
     ///
     /// A [`PutManyError`] holding every item not put, in order, and how many were put before:
-    /// [`PutError::Closed`] if the queue is or becomes closed; with a deadline,
+    /// [`PutError::Closed`] if the queue is or becomes closed (even for an empty batch); with
+    /// a deadline,
     /// [`PutError::Timeout`] (a hand-off that won the race against the deadline counts as put:
     /// if that was the last item, the result is `Ok`).
     ///
@@ -405,7 +407,8 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
     ///
     /// A [`PutManyError`] holding every item not put, in order, and how many were put before
     /// it stopped: [`PutError::Full`] if an item found no room (or found putters waiting,
-    /// whom it does not overtake), [`PutError::Closed`] if the queue is closed (nothing put).
+    /// whom it does not overtake), [`PutError::Closed`] if the queue is closed (nothing put;
+    /// a closed queue refuses even an empty batch, as tokio's `reserve_many(0)` does).
     ///
     /// # Examples
     ///
@@ -447,7 +450,8 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
     ///
     /// # Errors
     ///
-    /// [`PutError::Closed`] if the queue is or becomes closed; with a deadline,
+    /// [`PutError::Closed`] if the queue is or becomes closed (even for an empty batch); with
+    /// a deadline,
     /// [`PutError::Timeout`].
     ///
     /// # Cancel safety
