@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+pub use crate::queue::PutManyError;
+
 /// A wait's deadline passed before it completed. Nothing was taken; the waiter was withdrawn.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Timeout;

@@ -25,6 +25,9 @@
 //! | `put_nowait` / `get_nowait` → `Full` / `Empty` | [`try_put`](Queue::try_put) / [`try_get`](Queue::try_get) → [`PutError::Full`] / [`GetError::Empty`] |
 //! | `JoinableQueue.task_done()` / `join()` | [`task_done()`](Queue::task_done) / [`join()`](Queue::join) on every queue ([`JoinableQueue`] = [`Queue`]) |
 //! | (asyncio 3.13's `shutdown()`) | [`close()`](Queue::close) |
+//! | (tokio's `Sender::closed()`) | [`closed()`](Queue::closed) waits for `close()` |
+//! | (tokio's `recv_many`) | [`get_many`](Queue::get_many) / [`try_get_many`](Queue::try_get_many); and [`put_many`](Queue::put_many) / [`try_put_many`](Queue::try_put_many) |
+//! | `maxsize` (tokio's `max_capacity()`) | [`capacity()`](Queue::capacity); free slots (tokio's `capacity()`): [`remaining()`](Queue::remaining) |
 //! | (`async for item in q`) | [`stream()`](Queue::stream) (a `futures_core::Stream`), and [`sink()`](Queue::sink) |
 //!
 //! # Waiting
@@ -138,7 +141,8 @@ pub use mutex::{
     Lock, MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard,
 };
 pub use queue::{
-    Fifo, GenericQueue, JoinableQueue, Lifo, LifoQueue, Order, Priority, PriorityQueue, Queue,
+    Fifo, GenericQueue, JoinableQueue, Lifo, LifoQueue, Order, Priority, PriorityQueue,
+    PutManyError, Queue,
 };
 pub use rwlock::{
     OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard,
@@ -173,7 +177,10 @@ pub mod future {
     pub use crate::event::EventWait;
     pub use crate::mutex::{MutexLock, MutexLockOwned};
     pub use crate::permits::SemaphoreWaitUnlocked;
-    pub use crate::queue::{QueueGet, QueueJoin, QueuePut, QueueReserve, QueueReserveOwned};
+    pub use crate::queue::{
+        QueueClosed, QueueGet, QueueGetMany, QueueJoin, QueuePut, QueuePutMany, QueueReserve,
+        QueueReserveOwned,
+    };
     pub use crate::rwlock::{
         RwLockRead, RwLockReadOwned, RwLockUpgradableRead, RwLockUpgrade, RwLockWrite,
         RwLockWriteOwned,

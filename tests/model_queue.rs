@@ -13,6 +13,8 @@
 //!   room;
 //! * an item handed to a getter that leaves without it goes to the next getter, else back to
 //!   where the next get takes it first (its original place for priority);
+//! * a batch (`try_get_many`, `try_put_many`) is that many `try_get`s / `try_put`s, stopping at
+//!   the first that fails (a closed queue refuses even an empty batch of puts);
 //! * a deadline that fires after a grant keeps the grant; a put that times out gives its item
 //!   back; `task_done`/`join` count every item that entered; `close` fails waiting and later
 //!   puts with their items, and later gets once the queue is empty; waiting gets fail once
@@ -37,7 +39,9 @@ use model_kit::{MAX_OPS, Wakers, config, expire, pick, pick_where, poll, try_onc
 use proptest::prelude::*;
 use toro_sync::error::{GetError, PutError, TaskDoneError};
 use toro_sync::future::{QueueGet, QueueJoin, QueuePut, QueueReserve};
-use toro_sync::{Fifo, Lifo, LifoQueue, Priority, PriorityQueue, PutPermit, Queue, Timeout};
+use toro_sync::{
+    Fifo, Lifo, LifoQueue, Priority, PriorityQueue, PutManyError, PutPermit, Queue, Timeout,
+};
 
 /// A queued item: ordered by priority alone, so equal priorities test FIFO among equals; the
 /// id tells items apart.
@@ -87,6 +91,8 @@ trait Q: Debug + Sized {
     fn reserve(&self) -> QueueReserve<'_, Item, Self::O>;
     fn try_put(&self, item: Item) -> Result<(), PutError<Item>>;
     fn try_get(&self) -> Result<Item, GetError>;
+    fn try_put_many(&self, items: Vec<Item>) -> Result<usize, PutManyError<Item>>;
+    fn try_get_many(&self, buf: &mut Vec<Item>, limit: usize) -> Result<usize, GetError>;
     fn task_done(&self) -> Result<(), TaskDoneError>;
     fn close(&self);
     fn len(&self) -> usize;
@@ -125,6 +131,12 @@ macro_rules! impl_q {
             }
             fn try_get(&self) -> Result<Item, GetError> {
                 $name::try_get(self)
+            }
+            fn try_put_many(&self, items: Vec<Item>) -> Result<usize, PutManyError<Item>> {
+                $name::try_put_many(self, items)
+            }
+            fn try_get_many(&self, buf: &mut Vec<Item>, limit: usize) -> Result<usize, GetError> {
+                $name::try_get_many(self, buf, limit)
             }
             fn task_done(&self) -> Result<(), TaskDoneError> {
                 $name::task_done(self)
@@ -178,6 +190,10 @@ enum Op {
     Expire(usize),
     TryPut(u8),
     TryGet,
+    /// `try_put_many` of items of these priorities.
+    TryPutMany(Vec<u8>),
+    /// `try_get_many` with this limit.
+    TryGetMany(usize),
     TaskDone,
     Close,
     /// Fill the i-th reserved slot with an item of this priority.
@@ -199,6 +215,8 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (0usize..64).prop_map(Op::Expire),
         6 => (0u8..3).prop_map(Op::TryPut),
         5 => Just(Op::TryGet),
+        3 => proptest::collection::vec(0u8..3, 0..4).prop_map(Op::TryPutMany),
+        3 => (0usize..4).prop_map(Op::TryGetMany),
         4 => Just(Op::TaskDone),
         1 => Just(Op::Close),
         2 => ((0usize..8), (0u8..3)).prop_map(|(i, p)| Op::PermitPut(i, p)),
@@ -782,6 +800,74 @@ fn run<T: Q>(capacity: Option<usize>, ops: &[Op]) -> Result<(), TestCaseError> {
                 let real = get_out(queue.try_get());
                 let expected = model.get_now(&mut wakers).unwrap_or(Out::Empty);
                 prop_assert_eq!(real, expected, "{}", ctx!());
+            }
+            Op::TryPutMany(ref prios) => {
+                // The model: successive `try_put`s until one would wait or fail.
+                let items: Vec<(u8, u32)> = prios.iter().map(|&p| model.item(p)).collect();
+                let real =
+                    queue.try_put_many(items.iter().map(|&(prio, id)| Item { prio, id }).collect());
+                let real = match real {
+                    Ok(n) => (n, Out::Put, Vec::new()),
+                    Err(e) => {
+                        let why = match e.rest {
+                            PutError::Full(_) => Out::Full(0),
+                            PutError::Closed(_) => Out::ClosedItem(0),
+                            PutError::Timeout(_) => Out::Timeout,
+                        };
+                        (e.put, why, e.into_rest().iter().map(|i| i.id).collect())
+                    }
+                };
+                let mut put = 0;
+                // A closed queue refuses even an empty batch (as tokio's `reserve_many(0)`).
+                let mut why = if model.closed {
+                    Out::ClosedItem(0)
+                } else {
+                    Out::Put
+                };
+                let closed = model.closed;
+                for &item in items.iter().take_while(|_| !closed) {
+                    match model.put_now(item, &mut wakers) {
+                        Some(Out::Put) => put += 1,
+                        Some(Out::ClosedItem(_)) => {
+                            why = Out::ClosedItem(0);
+                            break;
+                        }
+                        None => {
+                            why = Out::Full(0);
+                            break;
+                        }
+                        Some(other) => unreachable!("model: put_now gave {other:?}"),
+                    }
+                }
+                let rest: Vec<u32> = items[put..].iter().map(|&(_, id)| id).collect();
+                prop_assert_eq!(real, (put, why, rest), "{}", ctx!());
+            }
+            Op::TryGetMany(limit) => {
+                // The model: successive `try_get`s until one fails, up to `limit`.
+                let mut buf = Vec::new();
+                let real = queue.try_get_many(&mut buf, limit);
+                let real_ids: Vec<u32> = buf.iter().map(|i| i.id).collect();
+                let mut ids = Vec::new();
+                let mut failed = None;
+                for _ in 0..limit {
+                    match model.get_now(&mut wakers) {
+                        Some(Out::Got(id)) => ids.push(id),
+                        Some(Out::Closed) => {
+                            failed = Some(GetError::Closed);
+                            break;
+                        }
+                        None => {
+                            failed = Some(GetError::Empty);
+                            break;
+                        }
+                        Some(other) => unreachable!("model: get_now gave {other:?}"),
+                    }
+                }
+                let expected = match (ids.len(), failed) {
+                    (0, Some(err)) => Err(err),
+                    (n, _) => Ok(n),
+                };
+                prop_assert_eq!((real, real_ids), (expected, ids), "{}", ctx!());
             }
             Op::TaskDone => {
                 let real = queue.task_done().is_ok();

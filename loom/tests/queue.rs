@@ -1,6 +1,8 @@
 #![cfg(loom)]
 //! Queues: an item handed to a getter that is dropped, a putter's deadline racing the get that
-//! admits it, `close` racing waiting getters and putters (the queue docs' cancel safety).
+//! admits it, `close` racing waiting getters and putters (the queue docs' cancel safety); the
+//! batched paths (`get_many` racing a put, a dropped getter and its own deadline; `put_many`
+//! waiting for room), and `closed()` racing `close()`.
 
 mod support;
 
@@ -401,5 +403,162 @@ fn join_vs_task_done_and_expire() {
         assert_eq!(queue.unfinished_tasks(), 0);
         assert_eq!(queue.waiters(), 0);
         assert!(queue.task_done().is_err());
+    });
+}
+
+/// `get_many` racing a put and a dropped getter: G1 (a plain get) then GM (`get_many`, limit 3)
+/// wait; one thread puts 1 then 2, another drops G1. Whatever the interleaving (G1 dropped
+/// before or after an item was handed to it, GM granted before or after), GM gets at least one
+/// item (through `block_on`: a lost item or wake-up is a deadlock), and between GM's buffer
+/// and the queue each item is there exactly once: none lost, none duplicated.
+#[test]
+fn get_many_vs_put_and_dropped_getter() {
+    loom::model(|| {
+        let queue = leak(Queue::<usize>::unbounded());
+        let (p1, pm) = (Probe::new(), Probe::new());
+        let mut g1 = queue.get();
+        p1.pending(&mut g1);
+        let mut buf = Vec::new();
+        let mut gm = queue.get_many(&mut buf, 3);
+        pm.pending(&mut gm);
+        assert_eq!(queue.waiters(), 2);
+
+        let putter = thread::spawn(move || {
+            queue.try_put(1).unwrap();
+            queue.try_put(2).unwrap();
+        });
+        let dropper = thread::spawn(move || drop(g1));
+        let n = block_on(&mut gm).expect("the queue is open");
+        drop(gm);
+        putter.join().unwrap();
+        dropper.join().unwrap();
+
+        assert_eq!(n, buf.len());
+        assert!(n >= 1);
+        let mut all = buf.clone();
+        while let Ok(item) = queue.try_get() {
+            all.push(item);
+        }
+        all.sort();
+        assert_eq!(all, [1, 2], "GM took {buf:?}");
+        assert_eq!(queue.waiters(), 0);
+        assert_eq!(queue.unfinished_tasks(), 2);
+    });
+}
+
+/// The dropped getter is the `get_many`: GM (limit 3) then G2 (a plain get) wait; one thread
+/// puts 1 then 2, another drops GM. An item handed to GM passes to G2 or back to the front of
+/// the queue: G2 gets an item (through `block_on`), and between G2 and the queue each item is
+/// there exactly once.
+#[test]
+fn put_vs_drop_of_get_many_forwards_its_item() {
+    loom::model(|| {
+        let queue = leak(Queue::<usize>::unbounded());
+        let (pm, p2) = (Probe::new(), Probe::new());
+        // A `'static` buffer, so that GM can move to the dropper thread.
+        let buf: &'static mut Vec<usize> = Box::leak(Box::new(Vec::new()));
+        let mut gm = queue.get_many(buf, 3);
+        pm.pending(&mut gm);
+        let mut g2 = queue.get();
+        p2.pending(&mut g2);
+
+        let putter = thread::spawn(move || {
+            queue.try_put(1).unwrap();
+            queue.try_put(2).unwrap();
+        });
+        let dropper = thread::spawn(move || drop(gm));
+        let got = block_on(&mut g2).expect("the queue is open");
+        putter.join().unwrap();
+        dropper.join().unwrap();
+
+        let mut all = vec![got];
+        while let Ok(item) = queue.try_get() {
+            all.push(item);
+        }
+        all.sort();
+        assert_eq!(all, [1, 2], "lost or duplicated");
+        assert_eq!(queue.waiters(), 0);
+        assert_eq!(queue.unfinished_tasks(), 2);
+    });
+}
+
+/// A `get_many`'s deadline racing a batch put: GM (limit 2) waits; one thread puts 1 and 2
+/// with `try_put_many` while GM's deadline fires. Exactly one of: GM returns the items it was
+/// handed and took (1 first), or it times out having taken nothing, its buffer untouched.
+/// Either way each item is in GM's buffer or the queue exactly once.
+#[test]
+fn get_many_expire_vs_put_many() {
+    loom::model(|| {
+        let queue = leak(Queue::<usize>::unbounded());
+        let pm = Probe::new();
+        let mut buf = vec![0];
+        let mut gm = queue.get_many(&mut buf, 2);
+        pm.pending(&mut gm);
+
+        let putter = thread::spawn(move || queue.try_put_many([1, 2]));
+        let out = gm.expire();
+        drop(gm);
+        assert_eq!(putter.join().unwrap(), Ok(2));
+
+        match out {
+            Ok(n) => {
+                assert_eq!(buf.len(), 1 + n);
+                assert_eq!(buf[1], 1, "the handed item comes first");
+            }
+            Err(GetError::Timeout) => assert_eq!(buf, [0], "a timed-out get_many appended"),
+            Err(other) => panic!("unexpected outcome {other:?}"),
+        }
+        let mut all = buf[1..].to_vec();
+        while let Ok(item) = queue.try_get() {
+            all.push(item);
+        }
+        assert_eq!(all, [1, 2], "lost, duplicated or reordered: {all:?}");
+        assert_eq!(queue.waiters(), 0);
+    });
+}
+
+/// `put_many` on `bounded(1)` against a consumer thread's `get_many`s: the batch waits for
+/// room one item at a time (through `block_on`: a lost wake-up is a deadlock), the consumer
+/// gets every item once, in order.
+#[test]
+fn put_many_vs_get_many_on_bounded() {
+    loom::model(|| {
+        let queue = leak(Queue::<usize>::bounded(1));
+        let consumer = thread::spawn(move || {
+            let mut got = Vec::new();
+            while got.len() < 2 {
+                block_on(queue.get_many(&mut got, 2)).expect("the queue is open");
+            }
+            got
+        });
+        assert_eq!(block_on(queue.put_many([1, 2])), Ok(2));
+        assert_eq!(consumer.join().unwrap(), [1, 2]);
+        assert_eq!(queue.waiters(), 0);
+        assert!(queue.is_empty());
+    });
+}
+
+/// `closed()` against `close()`: C1 registered before the close; a fresh `closed()` polled
+/// first on this thread as another thread closes (registration against close: through
+/// `block_on`, a lost wake-up is a deadlock); C3 created but never polled before. C1 is woken
+/// exactly once, C3 is ready at its first poll, nothing stays registered.
+#[test]
+fn closed_vs_close() {
+    loom::model(|| {
+        let queue = leak(Queue::<usize>::unbounded());
+        let p1 = Probe::new();
+        let mut c1 = queue.closed();
+        p1.pending(&mut c1);
+        let mut c3 = queue.closed();
+
+        let closer = thread::spawn(move || queue.close());
+        block_on(queue.closed());
+        closer.join().unwrap();
+
+        assert_eq!(p1.wakes(), 1);
+        p1.ready(&mut c1);
+        assert!(Probe::new().poll(&mut c3).is_ready());
+        assert!(queue.is_closed());
+        assert_eq!(queue.waiters(), 0);
     });
 }

@@ -2,26 +2,33 @@
 //! [`PriorityQueue`] and [`JoinableQueue`].
 //!
 //! Files: `order` (the three orders and their stores), `state` (the state and its transitions,
-//! under the lock), `ops` (each wait on the waiter core, and its named future), `permit` (a
-//! reserved slot), `stream` (`Stream` and `Sink` over `get` and `reserve`).
+//! under the lock), `ops` (each wait on the waiter core, and its named future), `batch` (the
+//! batched put, a sequence of puts, and its error), `permit` (a reserved slot), `stream`
+//! (`Stream` and `Sink` over `get` and `reserve`).
 
+mod batch;
 mod ops;
 mod order;
 mod permit;
 mod state;
 mod stream;
 
+use std::collections::VecDeque;
 use std::fmt;
 
 use crate::error::{GetError, PutError, TaskDoneError};
 use crate::sync::{Arc, Mutex, MutexGuard};
 use crate::wait::Waiter;
 use crate::waiters::WakeList;
-use ops::{GetOp, JoinOp, PutOp, ReserveOp};
+use batch::PutMany;
+use ops::{ClosedOp, GetManyOp, GetOp, JoinOp, PutOp, ReserveOp};
 use order::store::HasStore;
 use state::QueueState;
 
-pub use ops::{QueueGet, QueueJoin, QueuePut, QueueReserve, QueueReserveOwned};
+pub use batch::{PutManyError, QueuePutMany};
+pub use ops::{
+    QueueClosed, QueueGet, QueueGetMany, QueueJoin, QueuePut, QueueReserve, QueueReserveOwned,
+};
 pub use order::{Fifo, Lifo, Order, Priority};
 pub use permit::{OwnedPutPermit, PutPermit};
 pub use stream::{OwnedQueueSink, OwnedQueueStream, QueueSink, QueueStream};
@@ -44,7 +51,9 @@ type StoreOf<T, O> = <O as HasStore<T>>::Store;
 /// item put while getters wait goes straight to the oldest one, and a slot freed while putters
 /// wait goes straight to the oldest putter. A `try_put`/`try_get` never overtakes a waiting
 /// put/get. A get on a full queue with waiting putters first moves the oldest putter's item
-/// in, then takes by the queue's order (toro's rule).
+/// in, then takes by the queue's order (toro's rule). The batched
+/// [`get_many`](Self::get_many) waits in the getters' line and [`put_many`](Self::put_many)
+/// puts each item as a `put` would, so neither overtakes a waiting getter or putter.
 ///
 /// # Cancel safety
 ///
@@ -52,7 +61,10 @@ type StoreOf<T, O> = <O as HasStore<T>>::Store;
 /// next waiting getter, else back into the queue where the next get takes it (for a
 /// priority queue, at its original place). A put that times out or is dropped never
 /// delivers its item later; a timed-out put returns it in [`PutError::Timeout`]. For a
-/// put inside `select!` that never loses the item, use [`reserve`](Self::reserve).
+/// put inside `select!` that never loses the item, use [`reserve`](Self::reserve). A
+/// `get_many` is cancel safe as `get` is; a `put_many` that times out or finds the queue
+/// closed returns every item it did not put in a [`PutManyError`]. [`closed`](Self::closed)
+/// and [`join`](Self::join) take nothing.
 ///
 /// # Memory ordering
 ///
@@ -207,13 +219,17 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
     ///
     /// # Panics
     ///
-    /// If `maxsize` is 0 (toro's `Queue(0)` is unbounded: use
-    /// [`unbounded`](Self::unbounded)).
+    /// If `maxsize` is 0, at the caller's line. toro's `Queue(0)` means *unbounded* (that is
+    /// [`unbounded`](Self::unbounded)), while some Rust channels read a bound of 0 as a
+    /// rendezvous (a put waits for a get): either reading would surprise the other half of the
+    /// users, so 0 is refused, as tokio's `mpsc::channel(0)` refuses it. There is no rendezvous
+    /// queue: a put completes once its item is in the queue or handed to a waiting getter.
     #[track_caller]
     pub fn bounded(maxsize: usize) -> Self {
         assert!(
             maxsize > 0,
-            "a bounded queue needs maxsize >= 1; use unbounded()"
+            "toro-sync: a bounded queue needs maxsize >= 1 (toro's Queue(0) is unbounded: use \
+             unbounded())"
         );
         Self::with_capacity(Some(maxsize))
     }
@@ -223,10 +239,41 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
         Self::with_capacity(None)
     }
 
-    /// The most items the queue holds, or `None` if unbounded.
+    /// The bound: the most items the queue holds (toro's `maxsize`), or `None` if unbounded.
+    /// It never changes.
+    ///
+    /// Not tokio's meaning: tokio's `Sender::capacity()` is the number of free slots now, and
+    /// its `max_capacity()` the bound. This `capacity()` is the bound, tokio's
+    /// `max_capacity()`; the free slots now are [`remaining`](Self::remaining).
+    ///
+    /// ```
+    /// use toro_sync::Queue;
+    ///
+    /// let queue = Queue::bounded(3);
+    /// queue.try_put(1).unwrap();
+    /// assert_eq!(queue.capacity(), Some(3)); // the bound (tokio: `max_capacity()`)
+    /// assert_eq!(queue.remaining(), Some(2)); // free slots now (tokio: `capacity()`)
+    /// assert_eq!(Queue::<u8>::unbounded().capacity(), None);
+    /// ```
     #[inline]
+    #[doc(alias = "max_capacity")]
+    #[doc(alias = "maxsize")]
     pub fn capacity(&self) -> Option<usize> {
         self.capacity
+    }
+
+    /// The free slots now: the [`capacity`](Self::capacity) less the items in the queue and the
+    /// slots reserved by [`reserve`](Self::reserve) permits and sinks; `None` if unbounded.
+    /// What tokio's `Sender::capacity()` returns (it counts reservations the same way).
+    ///
+    /// A snapshot: other tasks may fill or free slots at once. Puts wait while it is 0 (unless
+    /// getters are waiting, which take the items straight away). It is 0 too while an item given
+    /// back by a dropped getter keeps the queue above its capacity for a moment.
+    #[inline]
+    #[doc(alias = "free_slots")]
+    pub fn remaining(&self) -> Option<usize> {
+        self.capacity?;
+        Some(self.lock().free_slots())
     }
 
     /// Items in the queue now.
@@ -253,7 +300,8 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
     ///
     /// # Errors
     ///
-    /// [`PutError::Closed`] if the queue is or becomes closed; with a deadline,
+    /// [`PutError::Closed`] if the queue is or becomes closed (even for an empty batch); with
+    /// a deadline,
     /// [`PutError::Timeout`]. Both give the item back.
     ///
     /// # Cancel safety
@@ -293,13 +341,117 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
         self.with(|state, wakes| state.put(item, wakes))
     }
 
+    /// Puts every item of `items`, in order, waiting for room as needed; resolves to how many
+    /// were put (all of them). The same as a [`put`](Self::put) of each item in turn, except
+    /// that the items that fit go in together, under one lock.
+    ///
+    /// The items are taken from `items` when this is called (so `items` must be finite): a
+    /// `Vec` or `VecDeque` is taken over as it is, without copying or allocating; other
+    /// iterators are collected into one allocation.
+    ///
+    /// An item that must wait queues behind the putters already waiting, as a `put` does, and
+    /// the rest of the batch follows it once it is in: a batch does not hold the putters'
+    /// line, so other puts may go in between its items (each still in its turn). With getters
+    /// waiting, the items go straight to them, oldest getter first.
+    ///
+    /// # Errors
+    ///
+    /// A [`PutManyError`] holding every item not put, in order, and how many were put before:
+    /// [`PutError::Closed`] if the queue is or becomes closed (even for an empty batch); with
+    /// a deadline,
+    /// [`PutError::Timeout`] (a hand-off that won the race against the deadline counts as put:
+    /// if that was the last item, the result is `Ok`).
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe, as [`put`](Self::put): dropping the future drops the items not put yet
+    /// (those put stay put). To get them back, use a deadline, which returns them in the error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use toro_sync::{PutError, Queue};
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// let queue = Queue::bounded(2);
+    /// assert_eq!(queue.put_many([1, 2]).await, Ok(2));
+    /// // Full: a deadline gives back what could not be put.
+    /// let err = queue.put_many(3..6).deadline(Duration::from_secs(1)).await.unwrap_err();
+    /// assert_eq!(err.put, 0);
+    /// assert!(matches!(err.rest, PutError::Timeout(ref rest) if rest == &[3, 4, 5]));
+    ///
+    /// // A consumer makes room as the producer waits.
+    /// let (put, ()) = tokio::join!(queue.put_many([3, 4, 5]), async {
+    ///     let mut got = Vec::new();
+    ///     while got.len() < 5 {
+    ///         queue.get_many(&mut got, 5).await.unwrap();
+    ///     }
+    ///     assert_eq!(got, [1, 2, 3, 4, 5]);
+    /// });
+    /// assert_eq!(put, Ok(3));
+    /// # }
+    /// ```
+    #[inline]
+    #[doc(alias = "send_many")]
+    #[doc(alias = "send_all")]
+    pub fn put_many(&self, items: impl IntoIterator<Item = T>) -> QueuePutMany<'_, T, O> {
+        QueuePutMany(PutMany::new(self, items.into_iter().collect()))
+    }
+
+    /// Puts the items of `items`, in order, while each can be put now (as
+    /// [`try_put`](Self::try_put) would put it), all under one lock; returns how many were put
+    /// (all of them).
+    ///
+    /// # Errors
+    ///
+    /// A [`PutManyError`] holding every item not put, in order, and how many were put before
+    /// it stopped: [`PutError::Full`] if an item found no room (or found putters waiting,
+    /// whom it does not overtake), [`PutError::Closed`] if the queue is closed (nothing put;
+    /// a closed queue refuses even an empty batch, as tokio's `reserve_many(0)` does).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_sync::{PutError, Queue};
+    ///
+    /// let queue = Queue::bounded(3);
+    /// assert_eq!(queue.try_put_many(vec!["a", "b"]), Ok(2));
+    /// let err = queue.try_put_many(vec!["c", "d"]).unwrap_err();
+    /// assert_eq!((err.put, err.into_rest()), (1, vec!["d"]));
+    /// queue.close();
+    /// let err = queue.try_put_many(vec!["e"]).unwrap_err();
+    /// assert!(matches!(err.rest, PutError::Closed(_)));
+    /// ```
+    #[doc(alias = "try_send_many")]
+    pub fn try_put_many(
+        &self,
+        items: impl IntoIterator<Item = T>,
+    ) -> Result<usize, PutManyError<T>> {
+        let mut items: VecDeque<T> = items.into_iter().collect();
+        let put = self.with(|state, wakes| state.put_many(&mut items, wakes));
+        let rest = Vec::from(items);
+        match put {
+            Ok(put) if rest.is_empty() => Ok(put),
+            Ok(put) => Err(PutManyError {
+                put,
+                rest: PutError::Full(rest),
+            }),
+            Err(_closed) => Err(PutManyError {
+                put: 0,
+                rest: PutError::Closed(rest),
+            }),
+        }
+    }
+
     /// Waits for room and reserves a slot: the permit's
     /// [`put`](PutPermit::put) then fills it without waiting.
     /// Reservations queue FIFO with blocked puts.
     ///
     /// # Errors
     ///
-    /// [`PutError::Closed`] if the queue is or becomes closed; with a deadline,
+    /// [`PutError::Closed`] if the queue is or becomes closed (even for an empty batch); with
+    /// a deadline,
     /// [`PutError::Timeout`].
     ///
     /// # Cancel safety
@@ -398,6 +550,80 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
         self.with(|state, wakes| state.try_take(wakes))
     }
 
+    /// Waits for an item, then takes up to `limit` items in the queue's order, appending them
+    /// to `buf`; resolves to how many it took (at least 1). tokio's `recv_many`.
+    ///
+    /// It waits in the getters' line as [`get`](Self::get) does: the first item is handed to it
+    /// as to any getter, and it then takes more under the same lock only while no other getter
+    /// waits, so it never takes an item an older getter is owed. Under that lock it takes the
+    /// items that many successive [`try_get`](Self::try_get)s would return (a full queue's
+    /// waiting putters move their items in as slots free). `limit == 0` resolves to `Ok(0)` at
+    /// once. With `buf` allocated for `limit` items up front, it never allocates.
+    ///
+    /// # Errors
+    ///
+    /// [`GetError::Closed`] once the queue is closed and drained; with a deadline,
+    /// [`GetError::Timeout`]. Nothing is appended to `buf` then.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: items are appended to `buf` only as the future completes, so a dropped or
+    /// timed-out `get_many` took nothing; an item already handed to it goes to the next getter
+    /// or back into the queue, first in line, as for `get`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_sync::{GetError, Queue};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let queue = Queue::unbounded();
+    /// queue.try_put_many(1..=5).unwrap();
+    /// queue.close();
+    /// let mut buf = Vec::with_capacity(4);
+    /// assert_eq!(queue.get_many(&mut buf, 4).await, Ok(4));
+    /// assert_eq!(queue.get_many(&mut buf, 4).await, Ok(1));
+    /// assert_eq!(buf, [1, 2, 3, 4, 5]);
+    /// assert_eq!(queue.get_many(&mut buf, 4).await, Err(GetError::Closed));
+    /// # }
+    /// ```
+    #[inline]
+    #[doc(alias = "recv_many")]
+    pub fn get_many<'a, 'b>(
+        &'a self,
+        buf: &'b mut Vec<T>,
+        limit: usize,
+    ) -> QueueGetMany<'a, 'b, T, O> {
+        QueueGetMany(Waiter::new(GetManyOp::new(self, buf, limit), ()))
+    }
+
+    /// Takes up to `limit` items that are there now, in the queue's order, appending them to
+    /// `buf` (under one lock, the items that many successive [`try_get`](Self::try_get)s
+    /// would return); returns how many (at least 1). `limit == 0` returns `Ok(0)`.
+    ///
+    /// # Errors
+    ///
+    /// [`GetError::Empty`], or [`GetError::Closed`] if closed and drained; nothing is appended.
+    ///
+    /// ```
+    /// use toro_sync::{GetError, PriorityQueue};
+    ///
+    /// let queue = PriorityQueue::unbounded();
+    /// queue.try_put_many([3, 1, 2]).unwrap();
+    /// let mut buf = Vec::new();
+    /// assert_eq!(queue.try_get_many(&mut buf, 10), Ok(3));
+    /// assert_eq!(buf, [1, 2, 3]);
+    /// assert_eq!(queue.try_get_many(&mut buf, 10), Err(GetError::Empty));
+    /// ```
+    #[doc(alias = "try_recv_many")]
+    pub fn try_get_many(&self, buf: &mut Vec<T>, limit: usize) -> Result<usize, GetError> {
+        if limit == 0 {
+            return Ok(0);
+        }
+        self.with(|state, wakes| state.take_many(buf, limit, wakes))
+            .unwrap_or(Err(GetError::Empty))
+    }
+
     /// Marks one item that entered the queue as processed (for [`join`](Self::join)).
     ///
     /// # Errors
@@ -454,6 +680,51 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
         self.lock().is_closed()
     }
 
+    /// Waits until the queue is closed; at once if it already is. tokio's `Sender::closed`:
+    /// a producer stops when the consumers go away (they [`close`](Self::close) the queue).
+    ///
+    /// In a `select!` beside a put, race it against [`reserve`](Self::reserve), which is cancel
+    /// safe too, rather than against [`put`](Self::put): a `put` that loses the race may
+    /// already have delivered its item.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it takes nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use toro_sync::Queue;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let queue = Arc::new(Queue::bounded(1));
+    /// let producer = tokio::spawn({
+    ///     let queue = queue.clone();
+    ///     async move {
+    ///         let mut made = 0;
+    ///         loop {
+    ///             tokio::select! {
+    ///                 () = queue.closed() => return made,
+    ///                 permit = queue.reserve() => match permit.map(|p| p.put(made)) {
+    ///                     Ok(Ok(())) => made += 1,
+    ///                     _ => return made, // closed meanwhile
+    ///                 },
+    ///             }
+    ///         }
+    ///     }
+    /// });
+    /// assert_eq!(queue.get().await, Ok(0));
+    /// queue.close(); // the consumer is done
+    /// let made = producer.await.unwrap();
+    /// assert_eq!(made, 1 + queue.len()); // one got, the rest still queued: none lost
+    /// # }
+    /// ```
+    #[inline]
+    pub fn closed(&self) -> QueueClosed<'_, T, O> {
+        QueueClosed(Waiter::new(ClosedOp(self), ()))
+    }
+
     /// The queue as a [`Stream`](futures_core::Stream) of its items, ending when it is
     /// closed and drained.
     #[inline]
@@ -480,8 +751,9 @@ impl<T, O: Order<T>> GenericQueue<T, O> {
         OwnedQueueSink::new(self)
     }
 
-    /// Waiting futures registered and not yet served: getters (and streams), putters
-    /// (and sinks or reservations), joiners.
+    /// Waiting futures registered and not yet served: getters (`get`, `get_many`, streams),
+    /// putters (`put`, the one waiting item of a `put_many`, sinks, reservations), joiners
+    /// (`join`) and `closed()` waits.
     pub fn waiters(&self) -> usize {
         self.lock().waiters()
     }

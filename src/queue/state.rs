@@ -1,15 +1,22 @@
 //! The queue's state and the transitions every queue operation is made of, under its lock.
 //!
 //! State: the items, the count of slots reserved by sinks and permits, the unfinished-task
-//! count, the closed flag, and three waiter lists on the core — getters, putters (an item, or a
-//! slot reservation), joiners.
+//! count, the closed flag, and four waiter lists on the core — getters (`get`, `get_many`),
+//! putters (an item, or a slot reservation), joiners (`join`) and closers (`closed()`). The
+//! closers have a list of their own rather than sharing the joiners': each list is granted by
+//! one event (the last `task_done`, `close`), so neither has to tell its waiters apart.
 //!
 //! Rules kept by every transition:
 //! * getters wait only while there is no item; putters only while there is no room (or older
 //!   putters wait) — except for a moment after a dropped getter returned its item;
 //! * an item that enters the queue (stored, or handed to a getter) counts as unfinished once;
 //! * an item handed to a getter that leaves without it goes to the next getter, else back to
-//!   where the next get takes it first (its original place, for priority).
+//!   where the next get takes it first (its original place, for priority);
+//! * a batch (`get_many`, `put_many`) is the same transitions as that many single ones, under
+//!   one lock, stopping at the first that would wait: it never overtakes a waiting getter or
+//!   putter.
+
+use std::collections::VecDeque;
 
 use super::order::store::Store;
 use crate::error::{GetError, PutError, TaskDoneError};
@@ -29,6 +36,7 @@ pub(crate) struct QueueState<T, S: Store<T>> {
     pub(crate) getters: WaitList<(), GetGrant<S::Slot>>,
     pub(crate) putters: WaitList<PutReq<T>, PutGrant<T>>,
     pub(crate) joiners: WaitList<(), ()>,
+    pub(crate) closers: WaitList<(), ()>,
 }
 
 /// What a waiting getter is handed.
@@ -168,6 +176,65 @@ impl<T, S: Store<T>> QueueState<T, S> {
         }
     }
 
+    /// A batched get without waiting: up to `limit` (at least 1) items, as that many successive
+    /// [`take`](Self::take)s would return them, appended to `buf`; it stops at the first take
+    /// that would wait or fail. `None`: it must wait (no item, not closed).
+    #[inline]
+    pub(crate) fn take_many(
+        &mut self,
+        buf: &mut Vec<T>,
+        limit: usize,
+        wakes: &mut WakeList,
+    ) -> Option<Result<usize, GetError>> {
+        match self.take(wakes)? {
+            Ok(item) => buf.push(item),
+            Err(closed) => return Some(Err(closed)),
+        }
+        Some(Ok(1 + self.take_more(buf, limit - 1, wakes)))
+    }
+
+    /// Up to `limit` more items for a getter already served (an item was taken or handed to
+    /// it), appended to `buf`, while no other getter waits: it never takes an item another
+    /// getter is owed. Returns how many.
+    #[inline]
+    pub(crate) fn take_more(
+        &mut self,
+        buf: &mut Vec<T>,
+        limit: usize,
+        wakes: &mut WakeList,
+    ) -> usize {
+        let mut taken = 0;
+        while taken < limit && self.getters.is_empty() {
+            match self.take(wakes) {
+                Some(Ok(item)) => buf.push(item),
+                _ => break,
+            }
+            taken += 1;
+        }
+        taken
+    }
+
+    /// A batched put without waiting: items from the front of `items`, in order, each as
+    /// [`put`](Self::put) would put it, until one would wait. Returns how many were put;
+    /// `Closed` (nothing put) if the queue is closed.
+    #[inline]
+    pub(crate) fn put_many(
+        &mut self,
+        items: &mut VecDeque<T>,
+        wakes: &mut WakeList,
+    ) -> Result<usize, PutError<()>> {
+        if self.closed {
+            return Err(PutError::Closed(()));
+        }
+        let mut put = 0;
+        while self.putters.is_empty() && (self.has_room() || !self.getters.is_empty()) {
+            let Some(item) = items.pop_front() else { break };
+            self.enter(item, wakes);
+            put += 1;
+        }
+        Ok(put)
+    }
+
     /// A slot reservation without waiting. `None`: it must wait.
     #[inline]
     pub(crate) fn reserve(&mut self) -> Option<Result<(), PutError<()>>> {
@@ -218,6 +285,7 @@ impl<T, S: Store<T>> QueueState<T, S> {
             getters: WaitList::new(),
             putters: WaitList::new(),
             joiners: WaitList::new(),
+            closers: WaitList::new(),
         }
     }
 
@@ -231,13 +299,21 @@ impl<T, S: Store<T>> QueueState<T, S> {
         !self.has_room()
     }
 
+    /// Slots neither filled nor reserved (0 while a given-back item keeps the queue over its
+    /// capacity).
+    #[inline]
+    pub(crate) fn free_slots(&self) -> usize {
+        self.capacity
+            .saturating_sub(self.items.len() + self.reserved)
+    }
+
     #[inline]
     pub(crate) fn is_closed(&self) -> bool {
         self.closed
     }
 
     pub(crate) fn waiters(&self) -> usize {
-        self.getters.len() + self.putters.len() + self.joiners.len()
+        self.getters.len() + self.putters.len() + self.joiners.len() + self.closers.len()
     }
 
     /// A get without waiting, as an error when it would wait.
@@ -272,6 +348,7 @@ impl<T, S: Store<T>> QueueState<T, S> {
             wakes,
         );
         self.end_getters_if_drained(wakes);
+        self.closers.grant_all(|| (), wakes);
     }
 
     pub(crate) fn fmt_fields(&self, f: &mut std::fmt::DebugStruct<'_, '_>) {
