@@ -298,7 +298,7 @@ impl Client {
         RwLock::open(self.clone(), name, max_readers).await
     }
 
-    /// The queue `name` of items `T` (unbounded FIFO unless the builder methods of [`Queue`]
+    /// The queue `name` of items `T` (unbounded FIFO unless the builder methods of [`Queue`](crate::Queue)
     /// say otherwise). Synchronous: the handle is usable at once and every operation checks
     /// its parameters against Redis; `.await` it to create or validate the queue first.
     ///
