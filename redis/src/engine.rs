@@ -58,8 +58,11 @@
 //!   sweep removes it, as for any waiter. The hook "fits" when `n` live arrivals of the
 //!   current generation are in line: all are completed at once with the generation as token
 //!   and the tripping arrival marked leader (a third reply field).
-//! * **`Queue<T>`**: two lines (getters, putters) and the ready items need more keys (the key
-//!   list grows per kind). A getter ticket's grant moves the head item into the holders as a
+//! * **`Queue<T>`** (done: `queue.rs`, `scripts/queue_*.lua`; its scripts run over
+//!   `scripts/queue_lib.lua`, which keeps the helper names of `lib.lua`, so the engine's
+//!   status, withdraw and renew bodies run unchanged; [`Scripts::of`](crate::scripts::Scripts::of)
+//!   picks the set by kind): three lines (getters, putters, joiners) and the ready items need
+//!   more keys (the key list grows per kind). A getter ticket's grant moves the head item into the holders as a
 //!   *delivery* (a lease with item id and attempt), and the hint carries the payload; its
 //!   release hook puts the item back at the head (`retry`, drop, expiry) or marks it done
 //!   (`task_done`), and an expiry past `max_attempts` moves it to the dead letters. A putter

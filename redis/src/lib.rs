@@ -91,7 +91,7 @@
 //!   `&<prefix>*` is enough, with the commands `evalsha eval script|load subscribe ping hello`
 //!   and those the scripts run (ACLs apply inside scripts too): `time publish exists type hset
 //!   hget hmget hdel hexists hincrby hlen zadd zrem zrange zrangebyscore zremrangebyscore zcard
-//!   zscore`.
+//!   zscore`, and for the queues `rpush lrange llen`.
 //!
 //! # Encoding
 //!

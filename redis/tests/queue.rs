@@ -540,3 +540,37 @@ async fn undecodable_item_is_an_error_and_a_dead_letter() {
     assert_eq!(q.dead_letters().await.unwrap().len(), 2);
     q.join().deadline(Duration::ZERO).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item_given_back_to_a_full_queue_keeps_len_within_bound() {
+    let c = client().await;
+    let q = c.queue::<u32>(&unique("fullback")).bounded(1);
+    q.put(1).await.unwrap();
+    let d = q.get().await.unwrap();
+    q.put(2).await.unwrap();
+    let waiting_put = {
+        let q = q.clone();
+        tokio::spawn(async move { q.put(3).deadline(Duration::from_secs(10)).await })
+    };
+    assert!(
+        eventually(Duration::from_secs(2), || async {
+            q.waiters().await.unwrap() == 1
+        })
+        .await
+    );
+    // The queue is full: the item given back waits outside it, counted in flight.
+    d.retry().await.unwrap();
+    assert_eq!(q.len().await.unwrap(), 1);
+    assert_eq!(q.in_flight().await.unwrap(), 1);
+    // Room goes to the given-back item before the waiting putter's.
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        let d = q.get().deadline(Duration::from_secs(5)).await.unwrap();
+        assert!(q.len().await.unwrap() <= 1);
+        got.push((*d, d.attempt()));
+        d.task_done().await.unwrap();
+    }
+    assert_eq!(got, vec![(2, 1), (1, 2), (3, 1)]);
+    waiting_put.await.unwrap().unwrap();
+    q.join().deadline(Duration::ZERO).await.unwrap();
+}
