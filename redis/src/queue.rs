@@ -400,6 +400,11 @@ where
     ///
     /// As [`put`](Self::put); a full queue is [`Error::Timeout`] (`is_timeout()`), the item
     /// given back.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before Redis answered, the item may or may not be in the queue (at most once).
+    /// A crash of the caller leaves nothing behind but the item, if it was accepted.
     pub async fn try_put(&self, item: T) -> Result<(), PutError<T>> {
         self.put(item).deadline(Duration::ZERO).await
     }
@@ -437,6 +442,10 @@ where
     /// # Errors
     ///
     /// As [`get`](Self::get), except that nothing ready is `Ok(None)`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`get`](Self::get): an item taken by a dropped call goes back to the head.
     pub async fn try_get(&self) -> Result<Option<Delivery<T>>, Error> {
         match self.get().deadline(Duration::ZERO).await {
             Ok(delivery) => Ok(Some(delivery)),
@@ -446,6 +455,9 @@ where
     }
 
     /// Ready items (not counting those being worked on): at most the bound.
+    ///
+    /// This and the other counts are one script each, which also settles expired deliveries
+    /// and dead waiters; cancel safe.
     ///
     /// # Errors
     ///
@@ -570,6 +582,10 @@ where
     ///
     /// As [`len`](Self::len). An entry that cannot be decoded as `T` is returned with its
     /// `item` an [`Error::Encoding`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads.
     pub async fn dead_letters(&self) -> Result<Vec<DeadLetter<T>>, Error> {
         const PAGE: usize = 1000;
         let prim = self.prim()?;
