@@ -75,6 +75,35 @@ async fn fifo_lifo_priority_order() {
         .await
         .unwrap();
     assert!(fifo.put_with_priority(1, 9).await.is_err());
+    // Given back: at the head again (LIFO: before older items; priority: first of its
+    // priority).
+    for i in 0..3 {
+        lifo.put(i).await.unwrap();
+    }
+    let d = lifo.get().await.unwrap();
+    assert_eq!(*d, 2);
+    d.retry().await.unwrap();
+    let d = lifo.get().await.unwrap();
+    assert_eq!((*d, d.attempt()), (2, 2));
+    d.task_done().await.unwrap();
+    assert_eq!(drain(&lifo).await, vec![1, 0]);
+    drain(&prio).await;
+    for item in ["p1", "p2"] {
+        prio.put_with_priority(5, item.into()).await.unwrap();
+    }
+    prio.put_with_priority(9, "late".into()).await.unwrap();
+    let d = prio.get().await.unwrap();
+    assert_eq!(d.as_str(), "p1");
+    d.retry().await.unwrap();
+    let d = prio.get().await.unwrap();
+    assert_eq!((d.as_str(), d.attempt()), ("p1", 2));
+    d.task_done().await.unwrap();
+    assert_eq!(drain(&prio).await, vec!["p2", "late"]);
+    // A large item goes through the hex transport intact.
+    let big = c.queue::<Vec<u8>>(&unique("big"));
+    let payload: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    big.put(payload.clone()).await.unwrap();
+    assert_eq!(big.get().await.unwrap().task_done().await.unwrap(), payload);
     assert_eq!(fifo.unfinished_tasks().await.unwrap(), 0);
 }
 

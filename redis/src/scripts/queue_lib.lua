@@ -396,9 +396,14 @@ local function touch_ticket(id)
   end
 end
 
+-- Payloads arrive as lowercase hex (script arguments are text on the client side).
 local function unhex(s)
-  if #s % 2 ~= 0 or string.find(s, '[^%x]') then
+  if #s % 2 ~= 0 or string.find(s, '[^0-9a-f]') then
     fail('TORO_PROTOCOL', 'bad payload')
   end
-  return (string.gsub(s, '%x%x', function(h) return string.char(tonumber(h, 16)) end))
+  local pairs_to_byte = {}
+  for i = 0, 255 do
+    pairs_to_byte[string.format('%02x', i)] = string.char(i)
+  end
+  return (string.gsub(s, '..', pairs_to_byte))
 end
