@@ -156,20 +156,22 @@ async fn acknowledged_puts_survive_a_redis_crash_with_aof() {
     unsafe {
         libc::kill(pid as i32, libc::SIGKILL);
     }
-    tokio::task::spawn_blocking(move || {
+    let restart_dir = dir.clone();
+    let new_pid = tokio::task::spawn_blocking(move || {
+        let dir = restart_dir;
         while ping(port) {
             std::thread::sleep(Duration::from_millis(10));
         }
         std::thread::sleep(Duration::from_millis(300));
         let end = Instant::now() + Duration::from_secs(10);
         loop {
-            spawn(port, &dir);
+            let pid = spawn(port, &dir);
             let up = Instant::now() + Duration::from_secs(3);
             while Instant::now() < up && !ping(port) {
                 std::thread::sleep(Duration::from_millis(20));
             }
             if ping(port) {
-                break;
+                break pid;
             }
             assert!(Instant::now() < end, "could not restart redis-server");
         }
@@ -211,4 +213,28 @@ async fn acknowledged_puts_survive_a_redis_crash_with_aof() {
         delivered.len()
     );
     assert_eq!(q.unfinished_tasks().await.unwrap(), 0);
+
+    // A put that cannot reach Redis gives its item back; a get fails retryably or by deadline.
+    // SAFETY: kill on the pid of the server this test spawned.
+    unsafe {
+        libc::kill(new_pid as i32, libc::SIGKILL);
+    }
+    while ping(port) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let q = client.queue::<u32>("aof-down");
+    let err = q
+        .put(7)
+        .deadline(Duration::from_millis(500))
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout() || err.error.is_retryable(), "{err:?}");
+    assert_eq!(err.item, 7);
+    let err = q
+        .get()
+        .deadline(Duration::from_millis(500))
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout() || err.is_retryable(), "{err:?}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
