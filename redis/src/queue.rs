@@ -540,6 +540,10 @@ where
     /// Closes the queue for good: puts fail with [`Error::Closed`] (waiting ones too, with
     /// their items), gets take what is left and then fail with [`Error::Closed`]. Idempotent.
     ///
+    /// A get waiting while items are still in flight (delivered, not done) keeps waiting:
+    /// they may come back. Waiters learn of the close at their next re-check (at most the
+    /// client's re-check interval, or a third of the lease, later).
+    ///
     /// # Errors
     ///
     /// As [`len`](Self::len).
@@ -890,7 +894,8 @@ type PutStart<T> = Box<dyn FnOnce(T, Option<Instant>) -> PutRunning<T> + Send>;
 
 /// The future of [`Queue::put`]: `Ok(())` once the item is in the queue, or the item back in
 /// a [`PutError`]. [`deadline`](Self::deadline) bounds it as [`Waiting::deadline`] does;
-/// `Duration::ZERO` tries once. Nothing is sent until it is first polled.
+/// `Duration::ZERO` tries once. Nothing is sent until it is first polled. Once it has
+/// completed, polling it again stays pending (the item has been handed out).
 ///
 /// # Cancel safety
 ///
