@@ -298,6 +298,23 @@ impl Client {
         RwLock::open(self.clone(), name, max_readers).await
     }
 
+    /// The queue `name` of items `T` (unbounded FIFO unless the builder methods of [`Queue`](crate::Queue)
+    /// say otherwise). Synchronous: the handle is usable at once and every operation checks
+    /// its parameters against Redis; `.await` it to create or validate the queue first.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: toro_sync_redis::Client) -> Result<(), toro_sync_redis::Error> {
+    /// client.queue::<u32>("numbers").put(1).await?;
+    /// let jobs = client.queue::<String>("jobs").bounded(8).await?;
+    /// # drop(jobs); Ok(()) }
+    /// ```
+    pub fn queue<T>(&self, name: &str) -> crate::Queue<T>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
+    {
+        crate::Queue::new(self.clone(), name)
+    }
+
     /// This client's random id (the prefix of every ticket and holder id it creates).
     pub fn id(&self) -> &str {
         &self.inner.client_id

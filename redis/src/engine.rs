@@ -58,8 +58,11 @@
 //!   sweep removes it, as for any waiter. The hook "fits" when `n` live arrivals of the
 //!   current generation are in line: all are completed at once with the generation as token
 //!   and the tripping arrival marked leader (a third reply field).
-//! * **`Queue<T>`**: two lines (getters, putters) and the ready items need more keys (the key
-//!   list grows per kind). A getter ticket's grant moves the head item into the holders as a
+//! * **`Queue<T>`** (done: `queue.rs`, `scripts/queue_*.lua`; its scripts run over
+//!   `scripts/queue_lib.lua`, which keeps the helper names of `lib.lua`, so the engine's
+//!   status, withdraw and renew bodies run unchanged; [`Scripts::of`](crate::scripts::Scripts::of)
+//!   picks the set by kind): three lines (getters, putters, joiners) and the ready items need
+//!   more keys (the key list grows per kind). A getter ticket's grant moves the head item into the holders as a
 //!   *delivery* (a lease with item id and attempt), and the hint carries the payload; its
 //!   release hook puts the item back at the head (`retry`, drop, expiry) or marks it done
 //!   (`task_done`), and an expiry past `max_attempts` moves it to the dead letters. A putter
@@ -142,6 +145,7 @@ impl Link {
                     .join(" "),
             },
             Some("TORO_BOUND") => Error::OverRelease { bound: spec.param },
+            Some("TORO_CLOSED") => Error::Closed,
             Some("TORO_FOREIGN") => {
                 Error::protocol(format!("foreign value under {:?}: {}", spec.name, detail()))
             }
@@ -156,6 +160,16 @@ impl Link {
         spec: &Spec,
         args: &[String],
     ) -> Result<Vec<i64>, Error> {
+        self.eval_once_as(script, spec, args).await
+    }
+
+    /// [`eval_once`](Self::eval_once) with a reply of any shape.
+    pub(crate) async fn eval_once_as<R: redis::FromRedisValue>(
+        &self,
+        script: &Script,
+        spec: &Spec,
+        args: &[String],
+    ) -> Result<R, Error> {
         let mut invocation = script.prepare_invoke();
         for key in spec.keys.all() {
             invocation.key(key);
@@ -166,7 +180,7 @@ impl Link {
         }
         let mut conn = self.conn.clone();
         invocation
-            .invoke_async::<Vec<i64>>(&mut conn)
+            .invoke_async::<R>(&mut conn)
             .await
             .map_err(|e| self.map(spec, &e))
     }
@@ -181,9 +195,22 @@ impl Link {
         until: Option<Instant>,
         timeout_at_end: bool,
     ) -> Result<Vec<i64>, Error> {
+        self.eval_as(script, spec, args, until, timeout_at_end)
+            .await
+    }
+
+    /// [`eval`](Self::eval) with a reply of any shape.
+    pub(crate) async fn eval_as<R: redis::FromRedisValue>(
+        &self,
+        script: &Script,
+        spec: &Spec,
+        args: &[String],
+        until: Option<Instant>,
+        timeout_at_end: bool,
+    ) -> Result<R, Error> {
         let mut backoff = Duration::from_millis(20);
         loop {
-            match self.eval_once(script, spec, args).await {
+            match self.eval_once_as(script, spec, args).await {
                 Err(err) if err.is_retryable() => {
                     let wake = Instant::now() + backoff;
                     match until {
@@ -264,7 +291,13 @@ impl Prim {
         let r = self
             .inner
             .link
-            .eval(&self.inner.scripts.stats, &self.spec, &[], until, false)
+            .eval(
+                &self.inner.scripts.of(self.spec.kind).stats,
+                &self.spec,
+                &[],
+                until,
+                false,
+            )
             .await?;
         let mut out = [0u64; 4];
         for (i, slot) in out.iter_mut().enumerate() {
@@ -278,7 +311,7 @@ impl Prim {
         self.inner
             .link
             .eval(
-                &self.inner.scripts.add,
+                &self.inner.scripts.of(self.spec.kind).add,
                 &self.spec,
                 &[k.to_string()],
                 self.until_lease(),
@@ -306,8 +339,19 @@ impl Prim {
         n: u64,
         deadline: Option<Instant>,
     ) -> Result<Grant, Error> {
+        self.wait_ticket_with(n, deadline, &[]).await
+    }
+
+    /// [`wait_ticket`](Self::wait_ticket) with `extra` arguments for the acquire script after
+    /// the engine's own (a queue's put sends its item so).
+    pub(crate) async fn wait_ticket_with(
+        &self,
+        n: u64,
+        deadline: Option<Instant>,
+        extra: &[String],
+    ) -> Result<Grant, Error> {
         if deadline.is_some_and(|at| at <= Instant::now()) {
-            return self.try_ticket(n).await;
+            return self.try_ticket(n, extra).await;
         }
         loop {
             let id = self.inner.next_id();
@@ -318,9 +362,9 @@ impl Prim {
                 id: id.clone(),
                 armed: true,
             };
-            let args = self.acquire_args(&id, n, false);
+            let args = self.acquire_args(&id, n, false, extra);
             let send = self.inner.link.eval(
-                &self.inner.scripts.acquire,
+                &self.inner.scripts.of(self.spec.kind).acquire,
                 &self.spec,
                 &args,
                 deadline,
@@ -369,21 +413,23 @@ impl Prim {
         }
     }
 
-    fn acquire_args(&self, id: &str, n: u64, try_once: bool) -> Vec<String> {
-        vec![
+    fn acquire_args(&self, id: &str, n: u64, try_once: bool, extra: &[String]) -> Vec<String> {
+        let mut args = vec![
             id.to_string(),
             n.to_string(),
             self.spec.lease_ms().to_string(),
             if try_once { "1" } else { "0" }.to_string(),
             self.inner.channel.clone(),
-        ]
+        ];
+        args.extend_from_slice(extra);
+        args
     }
 
     /// One try, nothing registered: granted, or [`Error::Timeout`].
-    async fn try_ticket(&self, n: u64) -> Result<Grant, Error> {
+    async fn try_ticket(&self, n: u64, extra: &[String]) -> Result<Grant, Error> {
         let id = self.inner.next_id();
         let sent = Instant::now();
-        let args = self.acquire_args(&id, n, true);
+        let args = self.acquire_args(&id, n, true, extra);
         // Armed from here: if the reply is lost, the script may still have run, and dropping
         // the ticket withdraws it (releasing a grant).
         let ticket = Ticket {
@@ -394,7 +440,11 @@ impl Prim {
         let r = self
             .inner
             .link
-            .eval_once(&self.inner.scripts.acquire, &self.spec, &args)
+            .eval_once(
+                &self.inner.scripts.of(self.spec.kind).acquire,
+                &self.spec,
+                &args,
+            )
             .await?;
         match (reply(&r, 0)?, reply(&r, 1)?) {
             (1, token) => Ok(ticket.granted(as_token(token)?, n, sent)),
@@ -469,7 +519,7 @@ impl Ticket {
             .inner
             .link
             .eval(
-                &prim.inner.scripts.withdraw,
+                &prim.inner.scripts.of(prim.spec.kind).withdraw,
                 &prim.spec,
                 &args,
                 until,
@@ -550,6 +600,11 @@ pub(crate) struct Holding {
 }
 
 impl Holding {
+    /// The holder id in Redis.
+    pub(crate) fn id(&self) -> &str {
+        &self.id
+    }
+
     pub(crate) fn token(&self) -> u64 {
         self.token
     }
@@ -576,7 +631,13 @@ impl Holding {
         let result = prim
             .inner
             .link
-            .eval(&prim.inner.scripts.release, &prim.spec, &args, until, false)
+            .eval(
+                &prim.inner.scripts.of(prim.spec.kind).release,
+                &prim.spec,
+                &args,
+                until,
+                false,
+            )
             .await;
         // Until here, dropping this future drops `self` undone: a background release follows
         // (releasing twice is a no-op).

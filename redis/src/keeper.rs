@@ -74,11 +74,15 @@ impl Keeper {
         let scripts = self.scripts.clone();
         tokio::spawn(async move {
             let (script, spec, args) = match job {
-                Job::Release { spec, id } => (&scripts.release, spec, vec![id, "0".to_string()]),
+                Job::Release { spec, id } => (
+                    &scripts.of(spec.kind).release,
+                    spec,
+                    vec![id, "0".to_string()],
+                ),
                 Job::Withdraw { spec, id } => {
                     let lease = spec.lease_ms().to_string();
                     (
-                        &scripts.withdraw,
+                        &scripts.of(spec.kind).withdraw,
                         spec,
                         vec![id, "release".to_string(), lease],
                     )
@@ -101,7 +105,11 @@ impl Keeper {
 
     async fn renew(&self, spec: &Arc<Spec>, ids: &[String]) {
         let sent = Instant::now();
-        match self.link.eval_once(&self.scripts.renew, spec, ids).await {
+        match self
+            .link
+            .eval_once(&self.scripts.of(spec.kind).renew, spec, ids)
+            .await
+        {
             Ok(r) => {
                 for (id, alive) in ids.iter().zip(r) {
                     if let Some(lease) = self.hub.lease_of(spec, id) {
@@ -120,7 +128,11 @@ impl Keeper {
 
     async fn check(&self, spec: &Arc<Spec>, ids: &[String]) {
         let sent = Instant::now();
-        match self.link.eval_once(&self.scripts.status, spec, ids).await {
+        match self
+            .link
+            .eval_once(&self.scripts.of(spec.kind).status, spec, ids)
+            .await
+        {
             Ok(r) if r.len() == ids.len() * 2 + 1 => {
                 let hint = u64::try_from(r[r.len() - 1])
                     .ok()

@@ -7,10 +7,15 @@ use crate::Error;
 /// The suffixes, in the order scripts receive them as `KEYS[1..=7]`.
 const SUFFIXES: [&str; 7] = ["m", "q", "t", "w", "h", "hd", "x"];
 
+/// A queue's suffixes: the engine's seven, then the queue's own (see `scripts/queue_lib.lua`).
+const QUEUE_SUFFIXES: [&str; 16] = [
+    "m", "q", "t", "w", "h", "hd", "x", "r", "i", "a", "p", "pq", "jq", "c", "b", "d",
+];
+
 /// The keys of one primitive.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Keys {
-    keys: [String; 7],
+    keys: Vec<String>,
 }
 
 impl Keys {
@@ -18,6 +23,15 @@ impl Keys {
     /// without `{`, `}` or control characters (which would break the hash tag or the hint
     /// messages).
     pub(crate) fn new(prefix: &str, name: &str) -> Result<Self, Error> {
+        Self::with_suffixes(prefix, name, &SUFFIXES)
+    }
+
+    /// The keys of the queue `name` under `prefix`.
+    pub(crate) fn queue(prefix: &str, name: &str) -> Result<Self, Error> {
+        Self::with_suffixes(prefix, name, &QUEUE_SUFFIXES)
+    }
+
+    fn with_suffixes(prefix: &str, name: &str, suffixes: &[&str]) -> Result<Self, Error> {
         if name.is_empty()
             || name.len() > 512
             || name.chars().any(|c| c == '{' || c == '}' || c.is_control())
@@ -27,12 +41,15 @@ impl Keys {
             )));
         }
         Ok(Keys {
-            keys: SUFFIXES.map(|suffix| format!("{prefix}{{{name}}}:{suffix}")),
+            keys: suffixes
+                .iter()
+                .map(|suffix| format!("{prefix}{{{name}}}:{suffix}"))
+                .collect(),
         })
     }
 
     /// All keys, in script order.
-    pub(crate) fn all(&self) -> &[String; 7] {
+    pub(crate) fn all(&self) -> &[String] {
         &self.keys
     }
 

@@ -32,7 +32,9 @@
 //! | `try_lock() -> Option<_>` | `try_lock().await -> Result<Option<_>, Error>` | needs one round trip |
 //! | `x.wait().deadline(d)` | the same: every waiting method returns a named future ([`Waiting`]) with `.deadline(d)` | output `Result<_, Error>`, [`Error::is_timeout`] |
 //!
-//! Event, AsyncResult, Barrier and the queues come next, on the same engine.
+//! | `Queue` (FIFO, `LifoQueue`, `PriorityQueue`) | [`Queue`] via [`Client::queue`]: [`put`](Queue::put), [`get`](Queue::get), [`join`](Queue::join), [`close`](Queue::close), [`stream`](Queue::stream) | at-least-once: a [`Delivery`] is a lease; [`task_done`](Delivery::task_done), [`retry`](Delivery::retry), dead letters after `max_attempts` |
+//!
+//! Event, AsyncResult and Barrier come next, on the same engine.
 //!
 //! # Guarantees
 //!
@@ -89,7 +91,7 @@
 //!   `&<prefix>*` is enough, with the commands `evalsha eval script|load subscribe ping hello`
 //!   and those the scripts run (ACLs apply inside scripts too): `time publish exists type hset
 //!   hget hmget hdel hexists hincrby hlen zadd zrem zrange zrangebyscore zremrangebyscore zcard
-//!   zscore`.
+//!   zscore`, and for the queues `rpush lrange llen`.
 //!
 //! # Encoding
 //!
@@ -108,6 +110,7 @@ mod keeper;
 mod keys;
 mod lease;
 mod mutex;
+mod queue;
 mod rwlock;
 mod scripts;
 mod semaphore;
@@ -117,6 +120,10 @@ pub use bounded_semaphore::BoundedSemaphore;
 pub use client::{Client, ClientBuilder};
 pub use error::Error;
 pub use mutex::{LockFuture, Mutex, MutexGuard};
+pub use queue::{
+    DEFAULT_MAX_ATTEMPTS, DeadLetter, DeadReason, Delivery, GetFuture, JoinFuture,
+    MAX_ATTEMPTS_LIMIT, MAX_BOUND, Order, PutError, PutFuture, Queue, QueueStream,
+};
 pub use rwlock::{ReadFuture, RwLock, RwLockReadGuard, RwLockWriteGuard, WriteFuture};
 pub use semaphore::{AcquireFuture, Semaphore, SemaphorePermit};
 pub use wait::Waiting;
@@ -143,5 +150,10 @@ mod tests {
         send_sync_static::<crate::Error>();
         send_static::<crate::LockFuture>();
         send_static::<crate::AcquireFuture>();
+        send_sync_static::<crate::Queue<String>>();
+        send_sync_static::<crate::Delivery<String>>();
+        send_static::<crate::PutFuture<String>>();
+        send_static::<crate::GetFuture<String>>();
+        send_static::<crate::QueueStream<String>>();
     }
 }

@@ -21,6 +21,28 @@ pub(crate) struct Scripts {
     pub(crate) add: Script,
     /// Open (create or validate) and count.
     pub(crate) stats: Script,
+    /// The queues' scripts (`None` in the queues' own engine set).
+    pub(crate) queue: Option<Box<QueueScripts>>,
+}
+
+const QUEUE_LIB: &str = include_str!("scripts/queue_lib.lua");
+
+fn with_queue_lib(body: &str) -> Script {
+    Script::new(&format!("{QUEUE_LIB}\n{body}"))
+}
+
+/// The scripts of a queue: the engine's set run over the queue helpers
+/// (`scripts/queue_lib.lua`; status, withdraw and renew are the engine's own bodies), and the
+/// queue's own.
+pub(crate) struct QueueScripts {
+    /// What the engine runs for a queue's tickets and deliveries.
+    pub(crate) engine: Scripts,
+    /// The item of a delivery.
+    pub(crate) fetch: Script,
+    /// Close the queue.
+    pub(crate) close: Script,
+    /// Read the dead letters.
+    pub(crate) dead: Script,
 }
 
 fn with_lib(body: &str) -> Script {
@@ -37,6 +59,29 @@ impl Scripts {
             renew: with_lib(include_str!("scripts/renew.lua")),
             add: with_lib(include_str!("scripts/add.lua")),
             stats: with_lib(include_str!("scripts/stats.lua")),
+            queue: Some(Box::new(QueueScripts {
+                engine: Scripts {
+                    acquire: with_queue_lib(include_str!("scripts/queue_acquire.lua")),
+                    status: with_queue_lib(include_str!("scripts/status.lua")),
+                    withdraw: with_queue_lib(include_str!("scripts/withdraw.lua")),
+                    release: with_queue_lib(include_str!("scripts/queue_release.lua")),
+                    renew: with_queue_lib(include_str!("scripts/renew.lua")),
+                    add: with_queue_lib(include_str!("scripts/queue_stats.lua")),
+                    stats: with_queue_lib(include_str!("scripts/queue_stats.lua")),
+                    queue: None,
+                },
+                fetch: with_queue_lib(include_str!("scripts/queue_fetch.lua")),
+                close: with_queue_lib(include_str!("scripts/queue_close.lua")),
+                dead: with_queue_lib(include_str!("scripts/queue_dead.lua")),
+            })),
+        }
+    }
+
+    /// The engine scripts for a primitive of `kind`: a queue's run over the queue helpers.
+    pub(crate) fn of(&self, kind: &str) -> &Scripts {
+        match &self.queue {
+            Some(queue) if kind.ends_with("queue") => &queue.engine,
+            _ => self,
         }
     }
 
