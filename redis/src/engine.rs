@@ -90,6 +90,9 @@ pub(crate) struct Spec {
     pub(crate) param: u64,
     pub(crate) lease: Duration,
     pub(crate) recheck: Duration,
+    /// Why every operation of this handle fails (an invalid name), if it does: handles are
+    /// made without a round trip, so the error comes with the first operation.
+    pub(crate) invalid: Option<Error>,
 }
 
 impl Spec {
@@ -156,6 +159,9 @@ impl Link {
         spec: &Spec,
         args: &[String],
     ) -> Result<Vec<i64>, Error> {
+        if let Some(err) = &spec.invalid {
+            return Err(err.clone());
+        }
         let mut invocation = script.prepare_invoke();
         for key in spec.keys.all() {
             invocation.key(key);
@@ -198,6 +204,43 @@ impl Link {
             }
         }
     }
+
+    /// As [`eval`](Self::eval), for a script whose reply is not a list of integers.
+    pub(crate) async fn eval_as<T: redis::FromRedisValue>(
+        &self,
+        script: &Script,
+        spec: &Spec,
+        args: &[&[u8]],
+        until: Option<Instant>,
+    ) -> Result<T, Error> {
+        if let Some(err) = &spec.invalid {
+            return Err(err.clone());
+        }
+        let mut backoff = Duration::from_millis(20);
+        loop {
+            let mut invocation = script.prepare_invoke();
+            for key in spec.keys.all() {
+                invocation.key(key);
+            }
+            invocation.arg(spec.kind).arg(spec.param);
+            for arg in args {
+                invocation.arg(*arg);
+            }
+            let mut conn = self.conn.clone();
+            match invocation.invoke_async::<T>(&mut conn).await {
+                Ok(value) => return Ok(value),
+                Err(err) => {
+                    let err = self.map(spec, &err);
+                    let wake = Instant::now() + backoff;
+                    if !err.is_retryable() || until.is_some_and(|until| wake >= until) {
+                        return Err(err);
+                    }
+                    tokio::time::sleep_until(wake).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                }
+            }
+        }
+    }
 }
 
 /// A primitive handle's engine: the client and the spec.
@@ -214,28 +257,67 @@ fn reply(r: &[i64], i: usize) -> Result<i64, Error> {
 }
 
 impl Prim {
+    /// The handle of the primitive `name` of `kind` with `param`, without a round trip: the
+    /// scripts create or validate it at its first operation (an invalid name fails every
+    /// operation).
+    pub(crate) fn new(client: &Client, name: &str, kind: &'static str, param: u64) -> Self {
+        let inner = client.inner.clone();
+        let (keys, invalid) = match Keys::new(&inner.options.prefix, name) {
+            Ok(keys) => (keys, None),
+            Err(err) => (Keys::unchecked(&inner.options.prefix, "invalid"), Some(err)),
+        };
+        let spec = Spec {
+            name: name.to_string(),
+            keys,
+            kind,
+            param,
+            lease: inner.options.lease,
+            recheck: inner.options.recheck,
+            invalid,
+        };
+        Prim {
+            inner,
+            spec: Arc::new(spec),
+        }
+    }
+
     /// Opens (creates or validates) the primitive `name` of `kind` with `param`.
+    #[allow(dead_code)]
     pub(crate) async fn open(
         client: Client,
         name: &str,
         kind: &'static str,
         param: u64,
     ) -> Result<Self, Error> {
-        let inner = client.inner;
-        let spec = Spec {
-            name: name.to_string(),
-            keys: Keys::new(&inner.options.prefix, name)?,
-            kind,
-            param,
-            lease: inner.options.lease,
-            recheck: inner.options.recheck,
-        };
-        let prim = Prim {
-            inner,
-            spec: Arc::new(spec),
-        };
+        let prim = Prim::new(&client, name, kind, param);
         prim.stats().await?;
         Ok(prim)
+    }
+
+    /// The same handle, with every operation failing with `err` (a parameter no script could
+    /// serve).
+    pub(crate) fn invalid(&self, err: Error) -> Self {
+        let s = &self.spec;
+        Prim {
+            inner: self.inner.clone(),
+            spec: Arc::new(Spec {
+                name: s.name.clone(),
+                keys: s.keys.clone(),
+                kind: s.kind,
+                param: s.param,
+                lease: s.lease,
+                recheck: s.recheck,
+                invalid: Some(err),
+            }),
+        }
+    }
+
+    /// The script that takes a ticket for this kind.
+    fn acquire_script(&self) -> &Script {
+        match self.spec.kind {
+            "event" | "result" | "barrier" => &self.inner.scripts.arrive,
+            _ => &self.inner.scripts.acquire,
+        }
     }
 
     /// The same primitive with another lease time for what it grants from now on.
@@ -250,6 +332,7 @@ impl Prim {
                 param: s.param,
                 lease: lease.max(Duration::from_millis(10)),
                 recheck: s.recheck,
+                invalid: s.invalid.clone(),
             }),
         }
     }
@@ -319,13 +402,10 @@ impl Prim {
                 armed: true,
             };
             let args = self.acquire_args(&id, n, false);
-            let send = self.inner.link.eval(
-                &self.inner.scripts.acquire,
-                &self.spec,
-                &args,
-                deadline,
-                true,
-            );
+            let send =
+                self.inner
+                    .link
+                    .eval(self.acquire_script(), &self.spec, &args, deadline, true);
             // A slow or paused server does not hold the wait past its deadline: the request
             // stays sent, and the withdraw below runs after it on the same connection.
             let r = match deadline {
@@ -394,7 +474,7 @@ impl Prim {
         let r = self
             .inner
             .link
-            .eval_once(&self.inner.scripts.acquire, &self.spec, &args)
+            .eval_once(self.acquire_script(), &self.spec, &args)
             .await?;
         match (reply(&r, 0)?, reply(&r, 1)?) {
             (1, token) => Ok(ticket.granted(as_token(token)?, n, sent)),
@@ -531,7 +611,6 @@ impl Grant {
     }
 
     /// Consumes a grant that leaves nothing held in Redis.
-    #[allow(dead_code)]
     pub(crate) fn complete(self) -> u64 {
         self.ticket.disarm();
         self.token

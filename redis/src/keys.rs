@@ -26,9 +26,14 @@ impl Keys {
                 "invalid primitive name {name:?}: 1 to 512 bytes, no braces or control characters"
             )));
         }
-        Ok(Keys {
+        Ok(Self::unchecked(prefix, name))
+    }
+
+    /// The keys of `name` without checking it (for a handle whose operations all fail).
+    pub(crate) fn unchecked(prefix: &str, name: &str) -> Self {
+        Keys {
             keys: SUFFIXES.map(|suffix| format!("{prefix}{{{name}}}:{suffix}")),
-        })
+        }
     }
 
     /// All keys, in script order.

@@ -98,25 +98,33 @@
 
 #![warn(missing_docs)]
 
+mod async_result;
+mod barrier;
 mod bounded_semaphore;
 mod client;
 pub mod codec;
 mod engine;
 mod error;
+mod event;
 mod hub;
 mod keeper;
 mod keys;
 mod lease;
 mod mutex;
+mod open;
 mod rwlock;
 mod scripts;
 mod semaphore;
 mod wait;
 
+pub use async_result::{AsyncResult, GetFuture, SetError};
+pub use barrier::{Barrier, BarrierWaitFuture, BarrierWaitResult};
 pub use bounded_semaphore::BoundedSemaphore;
 pub use client::{Client, ClientBuilder};
 pub use error::Error;
+pub use event::{Event, EventWaitFuture};
 pub use mutex::{LockFuture, Mutex, MutexGuard};
+pub use open::OpenFuture;
 pub use rwlock::{ReadFuture, RwLock, RwLockReadGuard, RwLockWriteGuard, WriteFuture};
 pub use semaphore::{AcquireFuture, Semaphore, SemaphorePermit};
 pub use wait::Waiting;
@@ -141,6 +149,13 @@ mod tests {
         send_sync_static::<crate::RwLockReadGuard>();
         send_sync_static::<crate::RwLockWriteGuard>();
         send_sync_static::<crate::Error>();
+        send_sync_static::<crate::Event>();
+        send_sync_static::<crate::Barrier>();
+        send_sync_static::<crate::AsyncResult<String>>();
+        send_static::<crate::EventWaitFuture>();
+        send_static::<crate::BarrierWaitFuture>();
+        send_static::<crate::GetFuture<String>>();
+        send_static::<crate::OpenFuture<crate::Mutex>>();
         send_static::<crate::LockFuture>();
         send_static::<crate::AcquireFuture>();
     }

@@ -4,6 +4,8 @@
 use redis::Script;
 
 const LIB: &str = include_str!("scripts/lib.lua");
+/// The completion kinds' hooks (Event, AsyncResult, Barrier), after the shared helpers.
+const COMPLETION: &str = include_str!("scripts/completion.lua");
 
 /// Every script, compiled once per [`Client`](crate::Client).
 pub(crate) struct Scripts {
@@ -21,10 +23,16 @@ pub(crate) struct Scripts {
     pub(crate) add: Script,
     /// Open (create or validate) and count.
     pub(crate) stats: Script,
+    /// The acquire of the completion kinds: an event's or result's wait, a barrier's arrival.
+    pub(crate) arrive: Script,
+    /// Event set / clear / is_set.
+    pub(crate) event: Script,
+    /// AsyncResult set once / get.
+    pub(crate) result: Script,
 }
 
 fn with_lib(body: &str) -> Script {
-    Script::new(&format!("{LIB}\n{body}"))
+    Script::new(&format!("{LIB}\n{COMPLETION}\n{body}"))
 }
 
 impl Scripts {
@@ -37,11 +45,14 @@ impl Scripts {
             renew: with_lib(include_str!("scripts/renew.lua")),
             add: with_lib(include_str!("scripts/add.lua")),
             stats: with_lib(include_str!("scripts/stats.lua")),
+            arrive: with_lib(include_str!("scripts/arrive.lua")),
+            event: with_lib(include_str!("scripts/event.lua")),
+            result: with_lib(include_str!("scripts/result.lua")),
         }
     }
 
     /// All scripts, for loading them at connect.
-    pub(crate) fn all(&self) -> [&Script; 7] {
+    pub(crate) fn all(&self) -> [&Script; 10] {
         [
             &self.acquire,
             &self.status,
@@ -50,6 +61,9 @@ impl Scripts {
             &self.renew,
             &self.add,
             &self.stats,
+            &self.arrive,
+            &self.event,
+            &self.result,
         ]
     }
 }
