@@ -43,21 +43,19 @@
 //! * **RwLock** (`max_readers`, done: `rwlock.rs`): no new Lua. Capacity `max_readers`; `read()` is a ticket for
 //!   1, `write()` a ticket for `max_readers`. FIFO head-of-line blocking makes it
 //!   write-preferring: a queued writer stops later readers. Guards wrap [`Holding`].
-//! * **Event**: tickets of a *completion* class (a class field in the ticket value). The
-//!   grant loop's "does the head fit" hook becomes: the event is set, or the ticket's
-//!   sequence is at most the sequence recorded by the last `set()` (so `set(); clear()` still
-//!   releases earlier waiters). A completion makes no holder: it records the ticket as done (a
-//!   short-lived entry, like a tombstone, so `status`/`withdraw keep` answer "granted") and
-//!   publishes the usual hint; the waiter consumes the [`Grant`] with
-//!   [`Grant::complete`]. `set()` completes the whole line (budgeted; the rest on the next
-//!   script, since the recorded sequence covers them).
-//! * **`AsyncResult<T>`**: an Event whose `set(value)` stores the [`codec`](crate::codec)
-//!   bytes once (a second `set` is an error); `get()` is a completion ticket, then one read of
-//!   the value (or the value inline in the hint when small).
-//! * **Barrier(n)**: arrivals are waiting tickets, so a dead party's liveness runs out and the
-//!   sweep removes it, as for any waiter. The hook "fits" when `n` live arrivals of the
-//!   current generation are in line: all are completed at once with the generation as token
-//!   and the tripping arrival marked leader (a third reply field).
+//! * **Event, `AsyncResult<T>`, Barrier** (done: `event.rs`, `async_result.rs`, `barrier.rs`,
+//!   with `scripts/completion.lua` prepended to every script after `lib.lua`): *completion*
+//!   kinds. Their tickets queue in the same line, taken by `scripts/arrive.lua` instead of
+//!   `acquire.lua`; `completion.lua` wraps `open` (to know the kind) and `grant_loop` (the
+//!   per-kind "head fits" hook; capacity kinds go to `lib.lua`'s loop unchanged). A
+//!   completion makes no holder: it records the ticket as done (an `n = 0` entry in the
+//!   holders that expires after two leases, so `status`/`withdraw keep` answer "granted" and
+//!   a release of it changes nothing) and publishes the usual hint; the waiter consumes the
+//!   [`Grant`] with [`Grant::complete`]. An event's head fits while the flag is set or its
+//!   sequence is at most the one recorded by the last `set()` (so `set(); clear()` still
+//!   releases earlier waiters); a result's while its value is stored (set once, `HSET` under
+//!   `:m`, read back after the completion); a barrier trips when `n` live arrivals are in
+//!   line, completing them with `generation * 2 + leader` as the token.
 //! * **`Queue<T>`**: two lines (getters, putters) and the ready items need more keys (the key
 //!   list grows per kind). A getter ticket's grant moves the head item into the holders as a
 //!   *delivery* (a lease with item id and attempt), and the hint carries the payload; its
