@@ -31,6 +31,9 @@ enum Op {
     Try(u64),
     /// Start waiting for `n` permits (polled once, then kept pending).
     Start(u64),
+    /// Start two waits back to back, first-polled in this order without settling between
+    /// them: their places in line follow the order of the first polls.
+    StartTwo(u64, u64),
     /// Release one held permit.
     Release(Index),
     /// Drop one waiting future.
@@ -42,7 +45,8 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         3 => (1..=3u64).prop_map(Op::Try),
-        4 => (1..=3u64).prop_map(Op::Start),
+        3 => (1..=3u64).prop_map(Op::Start),
+        2 => (1..=3u64, 1..=3u64).prop_map(|(a, b)| Op::StartTwo(a, b)),
         4 => any::<Index>().prop_map(Op::Release),
         2 => any::<Index>().prop_map(Op::Drop),
         1 => Just(Op::Add),
@@ -74,13 +78,18 @@ struct Case {
     next_id: usize,
     /// Ids in the order they were granted, in-process.
     granted: Vec<usize>,
+    /// Where the polling of the waiting futures starts this step (the order of polls must not
+    /// matter on either side).
+    rotation: usize,
 }
 
 impl Case {
     /// Polls the in-process futures in start order; returns the ids newly granted.
     fn poll_local(&mut self) -> Vec<usize> {
         let mut newly = Vec::new();
-        for w in &mut self.waiting {
+        let len = self.waiting.len();
+        for k in 0..len {
+            let w = &mut self.waiting[(k + self.rotation) % len];
             if w.local_permit.is_none()
                 && let Poll::Ready(permit) = w.local.as_mut().poll(&mut cx())
             {
@@ -88,6 +97,8 @@ impl Case {
                 newly.push(w.id);
             }
         }
+        // Ids follow the order of the first polls, which is the FIFO order on both sides.
+        newly.sort_unstable();
         self.granted.extend(&newly);
         newly
     }
@@ -98,6 +109,11 @@ impl Case {
         let limit = Instant::now() + Duration::from_secs(5);
         let mut tokens: Vec<(usize, u64)> = Vec::new();
         loop {
+            // Rotate the waiters, then poll them in that order.
+            if !self.waiting.is_empty() {
+                let r = self.rotation % self.waiting.len();
+                self.waiting.rotate_left(r);
+            }
             let mut i = 0;
             while i < self.waiting.len() {
                 let w = &mut self.waiting[i];
@@ -154,6 +170,31 @@ impl Case {
         Ok(())
     }
 
+    /// Creates a wait on both sides and polls each once (in-process first); returns its id if
+    /// the in-process one is granted at once.
+    fn start(&mut self, n: u64) -> Vec<usize> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut local: LocalWait = Box::pin(self.local.acquire_many(n as usize));
+        let local_permit = match local.as_mut().poll(&mut cx()) {
+            Poll::Ready(p) => {
+                self.granted.push(id);
+                Some(p)
+            }
+            Poll::Pending => None,
+        };
+        let mut remote = Box::pin(self.remote.acquire_many(n));
+        let _ = remote.as_mut().poll(&mut cx()).map(|_| ());
+        let ready = local_permit.is_some();
+        self.waiting.push(Waiter {
+            id,
+            local,
+            remote,
+            local_permit,
+        });
+        if ready { vec![id] } else { Vec::new() }
+    }
+
     async fn step(&mut self, op: &Op) -> Result<(), TestCaseError> {
         match op {
             Op::Try(n) => {
@@ -171,27 +212,12 @@ impl Case {
                 }
             }
             Op::Start(n) => {
-                let id = self.next_id;
-                self.next_id += 1;
-                let mut local: LocalWait = Box::pin(self.local.acquire_many(*n as usize));
-                let local_permit = match local.as_mut().poll(&mut cx()) {
-                    Poll::Ready(p) => {
-                        self.granted.push(id);
-                        Some(p)
-                    }
-                    Poll::Pending => None,
-                };
-                let mut remote = Box::pin(self.remote.acquire_many(*n));
-                let _ = remote.as_mut().poll(&mut cx()).map(|_| ());
-                let ready = local_permit.is_some();
-                self.waiting.push(Waiter {
-                    id,
-                    local,
-                    remote,
-                    local_permit,
-                });
-                // A future polled once and already ready: grant it through settle.
-                let newly = if ready { vec![id] } else { Vec::new() };
+                let newly = self.start(*n);
+                return self.settle(&newly).await;
+            }
+            Op::StartTwo(a, b) => {
+                let mut newly = self.start(*a);
+                newly.extend(self.start(*b));
                 return self.settle(&newly).await;
             }
             Op::Release(i) => {
@@ -239,7 +265,10 @@ fn redis_semaphore_matches_the_in_process_one() {
     let case_no = std::sync::atomic::AtomicU32::new(0);
     runner
         .run(
-            &(1..=4u64, proptest::collection::vec(op(), 1..40)),
+            &(
+                1..=4u64,
+                proptest::collection::vec((op(), any::<Index>()), 1..40),
+            ),
             |(permits, ops)| {
                 let n = case_no.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let name = format!("diff-{n}");
@@ -254,8 +283,10 @@ fn redis_semaphore_matches_the_in_process_one() {
                         held: Vec::new(),
                         next_id: 0,
                         granted: Vec::new(),
+                        rotation: 0,
                     };
-                    for op in &ops {
+                    for (op, rotation) in &ops {
+                        case.rotation = rotation.index(64);
                         case.step(op).await?;
                     }
                     // Wind down: drop the waiters, release the permits; both sides end full.
