@@ -248,3 +248,68 @@ async fn killed_party_leaves_after_its_lease_and_does_not_hang_the_rest() {
     assert_eq!(first.generation(), third.generation());
     assert_eq!(barrier.arrived().await.unwrap(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arrivals_trip_in_arrival_order_across_clients() {
+    // Parties 2; arrivals A (client 1), B (client 2), C (client 1), D (client 2) in this
+    // order: A and B make generation 1, C and D generation 2.
+    let one = client().await;
+    let two = client().await;
+    let b1 = one.barrier("br-fifo", 2);
+    let b2 = two.barrier("br-fifo", 2);
+    let arrive = |b: &toro_sync_redis::Barrier| {
+        let b = b.clone();
+        tokio::spawn(async move { b.wait().deadline(Duration::from_secs(10)).await })
+    };
+    let a = arrive(&b1);
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            b1.arrived().await.unwrap() == 1
+        })
+        .await
+    );
+    let b = arrive(&b2);
+    let a = a.await.unwrap().unwrap();
+    let b = b.await.unwrap().unwrap();
+    let c = arrive(&b1);
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            b2.arrived().await.unwrap() == 1
+        })
+        .await
+    );
+    let d = arrive(&b2);
+    let c = c.await.unwrap().unwrap();
+    let d = d.await.unwrap().unwrap();
+    assert_eq!((a.generation(), b.generation()), (1, 1));
+    assert_eq!((c.generation(), d.generation()), (2, 2));
+    assert!(b.is_leader() && d.is_leader() && !a.is_leader() && !c.is_leader());
+}
+
+#[tokio::test]
+async fn more_arrivals_than_parties_wait_for_the_next_trip() {
+    // Three arrivals at a barrier of 2, queued at once: the first two trip, the third waits.
+    let client = client().await;
+    let barrier = client.barrier("br-overflow", 2);
+    let mut tasks = Vec::new();
+    for _ in 0..3 {
+        let b = barrier.clone();
+        tasks.push(tokio::spawn(async move {
+            b.wait().deadline(Duration::from_millis(800)).await
+        }));
+    }
+    let mut tripped = 0;
+    let mut timed_out = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(r) => {
+                assert_eq!(r.generation(), 1);
+                tripped += 1;
+            }
+            Err(e) if e.is_timeout() => timed_out += 1,
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!((tripped, timed_out), (2, 1));
+    assert_eq!(barrier.arrived().await.unwrap(), 0);
+}

@@ -172,3 +172,30 @@ async fn reopening_as_another_kind_is_a_mismatch() {
     let err = client.event("ev-mismatch-2").set().await.unwrap_err();
     assert!(matches!(err, Error::Mismatch { .. }), "{err:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_then_clear_releases_a_line_longer_than_one_script_budget() {
+    // One script completes at most 256 tickets; the rest are covered by the sequence the set
+    // recorded and complete on the next script (here the waiters' own re-checks).
+    let client = client().await;
+    let event = client.event("ev-long-line");
+    let mut waiters = Vec::new();
+    for _ in 0..300 {
+        let e = event.clone();
+        waiters.push(tokio::spawn(async move {
+            e.wait().deadline(Duration::from_secs(10)).await
+        }));
+    }
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            event.waiters().await.unwrap() == 300
+        })
+        .await
+    );
+    event.set().await.unwrap();
+    event.clear().await.unwrap();
+    for w in waiters {
+        w.await.unwrap().expect("released by the set");
+    }
+    assert_eq!(ticket_keys("ev-long-line").await, (0, 0, 0));
+}
