@@ -21,14 +21,14 @@ use crate::{Client, Error};
 /// ```
 #[derive(Clone)]
 pub struct BoundedSemaphore {
-    prim: Prim,
+    pub(crate) prim: Prim,
 }
 
 impl BoundedSemaphore {
-    pub(crate) async fn open(client: Client, name: &str, bound: u64) -> Result<Self, Error> {
-        Ok(BoundedSemaphore {
-            prim: Prim::open(client, name, "bsem", bound).await?,
-        })
+    pub(crate) fn new(client: &Client, name: &str, bound: u64) -> Self {
+        BoundedSemaphore {
+            prim: Prim::new(client, name, "bsem", bound),
+        }
     }
 
     /// This handle with another lease time for the permits it takes from now on.

@@ -14,7 +14,7 @@ use crate::hub::Hub;
 use crate::keeper::{self, Job};
 use crate::keys::client_channel;
 use crate::scripts::Scripts;
-use crate::{BoundedSemaphore, Error, Mutex, RwLock, Semaphore};
+use crate::{AsyncResult, Barrier, BoundedSemaphore, Error, Event, Mutex, RwLock, Semaphore};
 
 /// Settings of a [`Client`], made by [`Client::builder`].
 ///
@@ -254,48 +254,61 @@ impl Client {
         })
     }
 
-    /// The fair, leased, fenced [`Mutex`] named `name`, created on first use.
+    /// The fair, leased, fenced [`Mutex`] named `name`, at once (no round trip): it is
+    /// created on first use. Awaiting the handle (`client.mutex("m").await?`) opens it in one
+    /// round trip and checks it; without that, the first operation does.
     ///
-    /// # Errors
-    ///
-    /// [`Error::Mismatch`] if `name` is another kind of primitive; [`Error::Unavailable`];
-    /// [`Error::Protocol`] for an invalid name or a foreign value under its keys.
-    pub async fn mutex(&self, name: &str) -> Result<Mutex, Error> {
-        Mutex::open(self.clone(), name).await
+    /// Every operation of the handle fails with [`Error::Mismatch`] if `name` is another kind
+    /// of primitive, and with [`Error::Protocol`] for an invalid name (empty, longer than 512
+    /// bytes, braces or control characters).
+    pub fn mutex(&self, name: &str) -> Mutex {
+        Mutex::new(self, name)
     }
 
-    /// The fair [`Semaphore`] named `name` with `permits` permits, created on first use.
+    /// The fair [`Semaphore`] named `name` with `permits` permits, at once (created on first
+    /// use; awaiting it opens it, as for [`Client::mutex`]).
     ///
-    /// # Errors
-    ///
-    /// [`Error::Mismatch`] if it exists with another permit count or as another kind; others
-    /// as [`Client::mutex`].
-    pub async fn semaphore(&self, name: &str, permits: u64) -> Result<Semaphore, Error> {
-        Semaphore::open(self.clone(), name, permits).await
+    /// Operations fail with [`Error::Mismatch`] if it exists with another permit count or as
+    /// another kind; others as [`Client::mutex`].
+    pub fn semaphore(&self, name: &str, permits: u64) -> Semaphore {
+        Semaphore::new(self, name, permits)
     }
 
-    /// The [`BoundedSemaphore`] named `name` with `bound` permits, created on first use.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::semaphore`].
-    pub async fn bounded_semaphore(
-        &self,
-        name: &str,
-        bound: u64,
-    ) -> Result<BoundedSemaphore, Error> {
-        BoundedSemaphore::open(self.clone(), name, bound).await
+    /// The [`BoundedSemaphore`] named `name` with `bound` permits, at once (as
+    /// [`Client::semaphore`]).
+    pub fn bounded_semaphore(&self, name: &str, bound: u64) -> BoundedSemaphore {
+        BoundedSemaphore::new(self, name, bound)
     }
 
     /// The fair, write-preferring [`RwLock`] named `name`, shared by up to `max_readers`
-    /// readers, created on first use.
+    /// readers, at once (created on first use; awaiting it opens it, as for
+    /// [`Client::mutex`]).
     ///
-    /// # Errors
+    /// Operations fail with [`Error::Mismatch`] if it exists with another `max_readers` or
+    /// as another kind, and with [`Error::Protocol`] if `max_readers` is 0.
+    pub fn rw_lock(&self, name: &str, max_readers: u64) -> RwLock {
+        RwLock::new(self, name, max_readers)
+    }
+
+    /// The [`Event`] named `name`, at once (created unset on first use; awaiting it opens it,
+    /// as for [`Client::mutex`]).
+    pub fn event(&self, name: &str) -> Event {
+        Event::new(self, name)
+    }
+
+    /// The [`AsyncResult`] named `name` carrying a `T`, at once (created unset on first use;
+    /// awaiting it opens it, as for [`Client::mutex`]). Every process must use the same `T`.
+    pub fn async_result<T>(&self, name: &str) -> AsyncResult<T> {
+        AsyncResult::new(self, name)
+    }
+
+    /// The reusable [`Barrier`] named `name` for `parties` arrivals, at once (created on first
+    /// use; awaiting it opens it, as for [`Client::mutex`]).
     ///
-    /// [`Error::Mismatch`] if it exists with another `max_readers` or as another kind;
-    /// [`Error::Protocol`] if `max_readers` is 0; others as [`Client::mutex`].
-    pub async fn rw_lock(&self, name: &str, max_readers: u64) -> Result<RwLock, Error> {
-        RwLock::open(self.clone(), name, max_readers).await
+    /// Operations fail with [`Error::Mismatch`] if it exists with another party count or as
+    /// another kind, and with [`Error::Protocol`] if `parties` is 0.
+    pub fn barrier(&self, name: &str, parties: u64) -> Barrier {
+        Barrier::new(self, name, parties)
     }
 
     /// The queue `name` of items `T` (unbounded FIFO unless the builder methods of [`Queue`](crate::Queue)

@@ -43,21 +43,19 @@
 //! * **RwLock** (`max_readers`, done: `rwlock.rs`): no new Lua. Capacity `max_readers`; `read()` is a ticket for
 //!   1, `write()` a ticket for `max_readers`. FIFO head-of-line blocking makes it
 //!   write-preferring: a queued writer stops later readers. Guards wrap [`Holding`].
-//! * **Event**: tickets of a *completion* class (a class field in the ticket value). The
-//!   grant loop's "does the head fit" hook becomes: the event is set, or the ticket's
-//!   sequence is at most the sequence recorded by the last `set()` (so `set(); clear()` still
-//!   releases earlier waiters). A completion makes no holder: it records the ticket as done (a
-//!   short-lived entry, like a tombstone, so `status`/`withdraw keep` answer "granted") and
-//!   publishes the usual hint; the waiter consumes the [`Grant`] with
-//!   [`Grant::complete`]. `set()` completes the whole line (budgeted; the rest on the next
-//!   script, since the recorded sequence covers them).
-//! * **`AsyncResult<T>`**: an Event whose `set(value)` stores the [`codec`](crate::codec)
-//!   bytes once (a second `set` is an error); `get()` is a completion ticket, then one read of
-//!   the value (or the value inline in the hint when small).
-//! * **Barrier(n)**: arrivals are waiting tickets, so a dead party's liveness runs out and the
-//!   sweep removes it, as for any waiter. The hook "fits" when `n` live arrivals of the
-//!   current generation are in line: all are completed at once with the generation as token
-//!   and the tripping arrival marked leader (a third reply field).
+//! * **Event, `AsyncResult<T>`, Barrier** (done: `event.rs`, `async_result.rs`, `barrier.rs`,
+//!   with `scripts/completion.lua` prepended to every script after `lib.lua`): *completion*
+//!   kinds. Their tickets queue in the same line, taken by `scripts/arrive.lua` instead of
+//!   `acquire.lua`; `completion.lua` wraps `open` (to know the kind) and `grant_loop` (the
+//!   per-kind "head fits" hook; capacity kinds go to `lib.lua`'s loop unchanged). A
+//!   completion makes no holder: it records the ticket as done (an `n = 0` entry in the
+//!   holders that expires after two leases, so `status`/`withdraw keep` answer "granted" and
+//!   a release of it changes nothing) and publishes the usual hint; the waiter consumes the
+//!   [`Grant`] with [`Grant::complete`]. An event's head fits while the flag is set or its
+//!   sequence is at most the one recorded by the last `set()` (so `set(); clear()` still
+//!   releases earlier waiters); a result's while its value is stored (set once, `HSET` under
+//!   `:m`, read back after the completion); a barrier trips when `n` live arrivals are in
+//!   line, completing them with `generation * 2 + leader` as the token.
 //! * **`Queue<T>`** (done: `queue.rs`, `scripts/queue_*.lua`; its scripts run over
 //!   `scripts/queue_lib.lua`, which keeps the helper names of `lib.lua`, so the engine's
 //!   status, withdraw and renew bodies run unchanged; [`Scripts::of`](crate::scripts::Scripts::of)
@@ -93,6 +91,9 @@ pub(crate) struct Spec {
     pub(crate) param: u64,
     pub(crate) lease: Duration,
     pub(crate) recheck: Duration,
+    /// Why every operation of this handle fails (an invalid name), if it does: handles are
+    /// made without a round trip, so the error comes with the first operation.
+    pub(crate) invalid: Option<Error>,
 }
 
 impl Spec {
@@ -170,6 +171,9 @@ impl Link {
         spec: &Spec,
         args: &[String],
     ) -> Result<R, Error> {
+        if let Some(err) = &spec.invalid {
+            return Err(err.clone());
+        }
         let mut invocation = script.prepare_invoke();
         for key in spec.keys.all() {
             invocation.key(key);
@@ -225,6 +229,44 @@ impl Link {
             }
         }
     }
+
+    /// As [`eval_as`](Self::eval_as), with binary arguments (a stored value), and the last
+    /// error past `until`.
+    pub(crate) async fn eval_bytes<T: redis::FromRedisValue>(
+        &self,
+        script: &Script,
+        spec: &Spec,
+        args: &[&[u8]],
+        until: Option<Instant>,
+    ) -> Result<T, Error> {
+        if let Some(err) = &spec.invalid {
+            return Err(err.clone());
+        }
+        let mut backoff = Duration::from_millis(20);
+        loop {
+            let mut invocation = script.prepare_invoke();
+            for key in spec.keys.all() {
+                invocation.key(key);
+            }
+            invocation.arg(spec.kind).arg(spec.param);
+            for arg in args {
+                invocation.arg(*arg);
+            }
+            let mut conn = self.conn.clone();
+            match invocation.invoke_async::<T>(&mut conn).await {
+                Ok(value) => return Ok(value),
+                Err(err) => {
+                    let err = self.map(spec, &err);
+                    let wake = Instant::now() + backoff;
+                    if !err.is_retryable() || until.is_some_and(|until| wake >= until) {
+                        return Err(err);
+                    }
+                    tokio::time::sleep_until(wake).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                }
+            }
+        }
+    }
 }
 
 /// A primitive handle's engine: the client and the spec.
@@ -241,28 +283,70 @@ fn reply(r: &[i64], i: usize) -> Result<i64, Error> {
 }
 
 impl Prim {
+    /// The handle of the primitive `name` of `kind` with `param`, without a round trip: the
+    /// scripts create or validate it at its first operation (an invalid name fails every
+    /// operation).
+    pub(crate) fn new(client: &Client, name: &str, kind: &'static str, param: u64) -> Self {
+        let inner = client.inner.clone();
+        let (keys, invalid) = match Keys::new(&inner.options.prefix, name) {
+            Ok(keys) => (keys, None),
+            Err(err) => (
+                Keys::unchecked_primitive(&inner.options.prefix, "invalid"),
+                Some(err),
+            ),
+        };
+        let spec = Spec {
+            name: name.to_string(),
+            keys,
+            kind,
+            param,
+            lease: inner.options.lease,
+            recheck: inner.options.recheck,
+            invalid,
+        };
+        Prim {
+            inner,
+            spec: Arc::new(spec),
+        }
+    }
+
     /// Opens (creates or validates) the primitive `name` of `kind` with `param`.
+    #[allow(dead_code)]
     pub(crate) async fn open(
         client: Client,
         name: &str,
         kind: &'static str,
         param: u64,
     ) -> Result<Self, Error> {
-        let inner = client.inner;
-        let spec = Spec {
-            name: name.to_string(),
-            keys: Keys::new(&inner.options.prefix, name)?,
-            kind,
-            param,
-            lease: inner.options.lease,
-            recheck: inner.options.recheck,
-        };
-        let prim = Prim {
-            inner,
-            spec: Arc::new(spec),
-        };
+        let prim = Prim::new(&client, name, kind, param);
         prim.stats().await?;
         Ok(prim)
+    }
+
+    /// The same handle, with every operation failing with `err` (a parameter no script could
+    /// serve).
+    pub(crate) fn invalid(&self, err: Error) -> Self {
+        let s = &self.spec;
+        Prim {
+            inner: self.inner.clone(),
+            spec: Arc::new(Spec {
+                name: s.name.clone(),
+                keys: s.keys.clone(),
+                kind: s.kind,
+                param: s.param,
+                lease: s.lease,
+                recheck: s.recheck,
+                invalid: Some(err),
+            }),
+        }
+    }
+
+    /// The script that takes a ticket for this kind.
+    fn acquire_script(&self) -> &Script {
+        match self.spec.kind {
+            "event" | "result" | "barrier" => &self.inner.scripts.arrive,
+            _ => &self.inner.scripts.of(self.spec.kind).acquire,
+        }
     }
 
     /// The same primitive with another lease time for what it grants from now on.
@@ -277,6 +361,7 @@ impl Prim {
                 param: s.param,
                 lease: lease.max(Duration::from_millis(10)),
                 recheck: s.recheck,
+                invalid: s.invalid.clone(),
             }),
         }
     }
@@ -363,13 +448,10 @@ impl Prim {
                 armed: true,
             };
             let args = self.acquire_args(&id, n, false, extra);
-            let send = self.inner.link.eval(
-                &self.inner.scripts.of(self.spec.kind).acquire,
-                &self.spec,
-                &args,
-                deadline,
-                true,
-            );
+            let send =
+                self.inner
+                    .link
+                    .eval(self.acquire_script(), &self.spec, &args, deadline, true);
             // A slow or paused server does not hold the wait past its deadline: the request
             // stays sent, and the withdraw below runs after it on the same connection.
             let r = match deadline {
@@ -440,11 +522,7 @@ impl Prim {
         let r = self
             .inner
             .link
-            .eval_once(
-                &self.inner.scripts.of(self.spec.kind).acquire,
-                &self.spec,
-                &args,
-            )
+            .eval_once(self.acquire_script(), &self.spec, &args)
             .await?;
         match (reply(&r, 0)?, reply(&r, 1)?) {
             (1, token) => Ok(ticket.granted(as_token(token)?, n, sent)),
@@ -581,7 +659,6 @@ impl Grant {
     }
 
     /// Consumes a grant that leaves nothing held in Redis.
-    #[allow(dead_code)]
     pub(crate) fn complete(self) -> u64 {
         self.ticket.disarm();
         self.token

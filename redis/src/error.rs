@@ -38,6 +38,8 @@ pub enum Error {
         /// The bound.
         bound: u64,
     },
+    /// An [`AsyncResult`](crate::AsyncResult) was set before: a result is set once.
+    AlreadySet,
     /// A value could not be encoded or decoded.
     Encoding {
         /// What went wrong.
@@ -109,6 +111,7 @@ impl fmt::Debug for Error {
                 .finish(),
             Error::LeaseLost => f.write_str("LeaseLost"),
             Error::Closed => f.write_str("Closed"),
+            Error::AlreadySet => f.write_str("AlreadySet"),
             Error::Mismatch {
                 name,
                 expected,
@@ -141,6 +144,7 @@ impl fmt::Display for Error {
             Error::Unavailable { message } => write!(f, "redis unavailable: {message}"),
             Error::LeaseLost => f.write_str("lease lost"),
             Error::Closed => f.write_str("closed"),
+            Error::AlreadySet => f.write_str("the result is already set"),
             Error::Mismatch {
                 name,
                 expected,

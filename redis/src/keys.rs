@@ -26,6 +26,11 @@ impl Keys {
         Self::with_suffixes(prefix, name, &SUFFIXES)
     }
 
+    /// The keys of a primitive (not a queue) without checking its name.
+    pub(crate) fn unchecked_primitive(prefix: &str, name: &str) -> Self {
+        Self::unchecked(prefix, name, &SUFFIXES)
+    }
+
     /// The keys of the queue `name` under `prefix`.
     pub(crate) fn queue(prefix: &str, name: &str) -> Result<Self, Error> {
         Self::with_suffixes(prefix, name, &QUEUE_SUFFIXES)
@@ -40,12 +45,17 @@ impl Keys {
                 "invalid primitive name {name:?}: 1 to 512 bytes, no braces or control characters"
             )));
         }
-        Ok(Keys {
+        Ok(Self::unchecked(prefix, name, suffixes))
+    }
+
+    /// The keys of `name` without checking it (for a handle whose operations all fail).
+    pub(crate) fn unchecked(prefix: &str, name: &str, suffixes: &[&str]) -> Self {
+        Keys {
             keys: suffixes
                 .iter()
                 .map(|suffix| format!("{prefix}{{{name}}}:{suffix}"))
                 .collect(),
-        })
+        }
     }
 
     /// All keys, in script order.

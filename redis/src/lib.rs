@@ -7,16 +7,25 @@
 //! here. Connect a [`Client`], then open primitives by name: two handles with the same name, in
 //! any processes, are the same primitive.
 //!
+//! The constructors (`client.mutex(name)`, `client.semaphore(name, permits)`, …) return the
+//! handle at once, without a round trip; the first operation creates the primitive in Redis or
+//! checks it. Awaiting a handle (`client.mutex(name).await?`, an [`OpenFuture`]) opens and
+//! checks it in one round trip up front. Either way, a primitive that exists with another kind
+//! or other parameters is [`Error::Mismatch`], never a silent change.
+//!
 //! ```no_run
 //! use std::time::Duration;
 //! use toro_sync_redis::Client;
 //!
 //! # #[tokio::main] async fn main() -> Result<(), toro_sync_redis::Error> {
 //! let client = Client::connect("redis://127.0.0.1:6379").await?;
-//! let lock = client.mutex("nightly-report").await?;
+//! let lock = client.mutex("nightly-report").await?; // opened and checked here
 //! let guard = lock.lock().deadline(Duration::from_secs(10)).await?;
 //! write_report(guard.fencing_token()); // the storage refuses tokens older than the newest seen
 //! guard.release().await?;
+//!
+//! let ready = client.event("index-ready"); // no round trip: opened by its first operation
+//! ready.set().await?;
 //! # Ok(()) }
 //! # fn write_report(_: u64) {}
 //! ```
@@ -29,12 +38,19 @@
 //! | `Semaphore` | [`Semaphore`] via [`Client::semaphore`]: [`acquire`](Semaphore::acquire), [`acquire_many`](Semaphore::acquire_many), [`try_acquire`](Semaphore::try_acquire), [`available`](Semaphore::available), [`release`](Semaphore::release) | every permit is a lease ([`SemaphorePermit`]) |
 //! | `BoundedSemaphore` | [`BoundedSemaphore`] via [`Client::bounded_semaphore`] | over-release is [`Error::OverRelease`] |
 //! | `RwLock` (`max_readers`) | [`RwLock`] via [`Client::rw_lock`]: [`read`](RwLock::read), [`write`](RwLock::write), [`try_read`](RwLock::try_read), [`try_write`](RwLock::try_write) | FIFO, write-preferring; guards as the Mutex's |
+//! | `Event` | [`Event`] via [`Client::event`]: [`set`](Event::set), [`clear`](Event::clear), [`is_set`](Event::is_set), [`wait`](Event::wait) | `set(); clear()` still releases every earlier waiter, in any process |
+//! | `AsyncResult<T>` | [`AsyncResult<T>`] via [`Client::async_result`]: [`set`](AsyncResult::set), [`get`](AsyncResult::get), [`try_get`](AsyncResult::try_get) | `T: Serialize + DeserializeOwned`, stored with [`codec`]; a second `set` is a [`SetError`] that gives the value back |
+//! | `Barrier` | [`Barrier`] via [`Client::barrier`]: [`wait`](Barrier::wait) → [`BarrierWaitResult`] with [`is_leader`](BarrierWaitResult::is_leader) | reusable; arrivals are leased, so a dead party leaves after its lease |
+//! | `Queue` (FIFO, `LifoQueue`, `PriorityQueue`) | [`Queue`] via [`Client::queue`]: [`put`](Queue::put), [`get`](Queue::get), [`join`](Queue::join), [`close`](Queue::close), [`stream`](Queue::stream) | at-least-once: a [`Delivery`] is a lease; [`task_done`](Delivery::task_done), [`retry`](Delivery::retry), dead letters after `max_attempts` |
+//! | `Mutex::new(..)` | `client.mutex(name)` (at once), or `client.mutex(name).await?` (opened and checked) | a mismatch is [`Error::Mismatch`] from the first operation |
 //! | `try_lock() -> Option<_>` | `try_lock().await -> Result<Option<_>, Error>` | needs one round trip |
 //! | `x.wait().deadline(d)` | the same: every waiting method returns a named future ([`Waiting`]) with `.deadline(d)` | output `Result<_, Error>`, [`Error::is_timeout`] |
 //!
-//! | `Queue` (FIFO, `LifoQueue`, `PriorityQueue`) | [`Queue`] via [`Client::queue`]: [`put`](Queue::put), [`get`](Queue::get), [`join`](Queue::join), [`close`](Queue::close), [`stream`](Queue::stream) | at-least-once: a [`Delivery`] is a lease; [`task_done`](Delivery::task_done), [`retry`](Delivery::retry), dead letters after `max_attempts` |
-//!
-//! Event, AsyncResult and Barrier come next, on the same engine.
+//! Event, AsyncResult and Barrier waits are tickets in the same FIFO line as a lock's, but
+//! they are *completed* rather than granted: nothing is held, so there is no guard and no
+//! lease to renew after the wait; while waiting, each ticket's liveness is leased as for any
+//! waiter. An event's `set` (a result's `set`, a barrier's last arrival) completes every
+//! ticket concerned in one script and publishes one hint per client.
 //!
 //! # Guarantees
 //!
@@ -95,31 +111,40 @@
 //!
 //! # Encoding
 //!
-//! Values stored by the primitives that carry data (results, queue items; next milestone) are
-//! encoded with [`codec`]: a version byte, then postcard.
+//! Values stored by the primitives that carry data ([`AsyncResult`]; the queues' items next)
+//! are encoded with [`codec`]: a version byte, then postcard. Bytes that do not decode as the
+//! handle's `T` are [`Error::Encoding`] for the call that read them.
 
 #![warn(missing_docs)]
 
+mod async_result;
+mod barrier;
 mod bounded_semaphore;
 mod client;
 pub mod codec;
 mod engine;
 mod error;
+mod event;
 mod hub;
 mod keeper;
 mod keys;
 mod lease;
 mod mutex;
+mod open;
 mod queue;
 mod rwlock;
 mod scripts;
 mod semaphore;
 mod wait;
 
+pub use async_result::{AsyncResult, ResultGetFuture, SetError};
+pub use barrier::{Barrier, BarrierWaitFuture, BarrierWaitResult};
 pub use bounded_semaphore::BoundedSemaphore;
 pub use client::{Client, ClientBuilder};
 pub use error::Error;
+pub use event::{Event, EventWaitFuture};
 pub use mutex::{LockFuture, Mutex, MutexGuard};
+pub use open::OpenFuture;
 pub use queue::{
     DEFAULT_MAX_ATTEMPTS, DeadLetter, DeadReason, Delivery, GetFuture, JoinFuture,
     MAX_ATTEMPTS_LIMIT, MAX_BOUND, Order, PutError, PutFuture, Queue, QueueStream,
@@ -148,6 +173,13 @@ mod tests {
         send_sync_static::<crate::RwLockReadGuard>();
         send_sync_static::<crate::RwLockWriteGuard>();
         send_sync_static::<crate::Error>();
+        send_sync_static::<crate::Event>();
+        send_sync_static::<crate::Barrier>();
+        send_sync_static::<crate::AsyncResult<String>>();
+        send_static::<crate::EventWaitFuture>();
+        send_static::<crate::BarrierWaitFuture>();
+        send_static::<crate::ResultGetFuture<String>>();
+        send_static::<crate::OpenFuture<crate::Mutex>>();
         send_static::<crate::LockFuture>();
         send_static::<crate::AcquireFuture>();
         send_sync_static::<crate::Queue<String>>();

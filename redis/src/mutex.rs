@@ -46,14 +46,14 @@ pub type LockFuture = Waiting<MutexGuard>;
 /// ```
 #[derive(Clone)]
 pub struct Mutex {
-    prim: Prim,
+    pub(crate) prim: Prim,
 }
 
 impl Mutex {
-    pub(crate) async fn open(client: Client, name: &str) -> Result<Self, Error> {
-        Ok(Mutex {
-            prim: Prim::open(client, name, "mutex", 1).await?,
-        })
+    pub(crate) fn new(client: &Client, name: &str) -> Self {
+        Mutex {
+            prim: Prim::new(client, name, "mutex", 1),
+        }
     }
 
     /// This handle with another lease time for the locks it takes from now on (at least

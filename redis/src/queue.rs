@@ -242,6 +242,7 @@ where
                         .unwrap_or(inner.options.lease)
                         .max(Duration::from_millis(10)),
                     recheck: inner.options.recheck,
+                    invalid: None,
                 }),
             })
         };

@@ -41,17 +41,19 @@ pub type WriteFuture = Waiting<RwLockWriteGuard>;
 /// ```
 #[derive(Clone)]
 pub struct RwLock {
-    prim: Prim,
+    pub(crate) prim: Prim,
 }
 
 impl RwLock {
-    pub(crate) async fn open(client: Client, name: &str, max_readers: u64) -> Result<Self, Error> {
-        if max_readers == 0 {
-            return Err(Error::protocol("max_readers must be at least 1"));
+    pub(crate) fn new(client: &Client, name: &str, max_readers: u64) -> Self {
+        let prim = Prim::new(client, name, "rwlock", max_readers);
+        RwLock {
+            prim: if max_readers == 0 {
+                prim.invalid(Error::protocol("max_readers must be at least 1"))
+            } else {
+                prim
+            },
         }
-        Ok(RwLock {
-            prim: Prim::open(client, name, "rwlock", max_readers).await?,
-        })
     }
 
     /// This handle with another lease time for what it takes from now on (at least 10 ms).

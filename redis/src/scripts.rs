@@ -4,6 +4,8 @@
 use redis::Script;
 
 const LIB: &str = include_str!("scripts/lib.lua");
+/// The completion kinds' hooks (Event, AsyncResult, Barrier), after the shared helpers.
+const COMPLETION: &str = include_str!("scripts/completion.lua");
 
 /// Every script, compiled once per [`Client`](crate::Client).
 pub(crate) struct Scripts {
@@ -21,6 +23,12 @@ pub(crate) struct Scripts {
     pub(crate) add: Script,
     /// Open (create or validate) and count.
     pub(crate) stats: Script,
+    /// The acquire of the completion kinds: an event's or result's wait, a barrier's arrival.
+    pub(crate) arrive: Script,
+    /// Event set / clear / is_set.
+    pub(crate) event: Script,
+    /// AsyncResult set once / get.
+    pub(crate) result: Script,
     /// The queues' scripts (`None` in the queues' own engine set).
     pub(crate) queue: Option<Box<QueueScripts>>,
 }
@@ -46,7 +54,7 @@ pub(crate) struct QueueScripts {
 }
 
 fn with_lib(body: &str) -> Script {
-    Script::new(&format!("{LIB}\n{body}"))
+    Script::new(&format!("{LIB}\n{COMPLETION}\n{body}"))
 }
 
 impl Scripts {
@@ -59,6 +67,9 @@ impl Scripts {
             renew: with_lib(include_str!("scripts/renew.lua")),
             add: with_lib(include_str!("scripts/add.lua")),
             stats: with_lib(include_str!("scripts/stats.lua")),
+            arrive: with_lib(include_str!("scripts/arrive.lua")),
+            event: with_lib(include_str!("scripts/event.lua")),
+            result: with_lib(include_str!("scripts/result.lua")),
             queue: Some(Box::new(QueueScripts {
                 engine: Scripts {
                     acquire: with_queue_lib(include_str!("scripts/queue_acquire.lua")),
@@ -68,6 +79,11 @@ impl Scripts {
                     renew: with_queue_lib(include_str!("scripts/renew.lua")),
                     add: with_queue_lib(include_str!("scripts/queue_stats.lua")),
                     stats: with_queue_lib(include_str!("scripts/queue_stats.lua")),
+                    // The completion kinds' scripts never run over a queue: the queue's own
+                    // acquire stands in for them, so a stray call fails as a protocol error.
+                    arrive: with_queue_lib(include_str!("scripts/queue_acquire.lua")),
+                    event: with_queue_lib(include_str!("scripts/queue_stats.lua")),
+                    result: with_queue_lib(include_str!("scripts/queue_stats.lua")),
                     queue: None,
                 },
                 fetch: with_queue_lib(include_str!("scripts/queue_fetch.lua")),
@@ -86,7 +102,7 @@ impl Scripts {
     }
 
     /// All scripts, for loading them at connect.
-    pub(crate) fn all(&self) -> [&Script; 7] {
+    pub(crate) fn all(&self) -> [&Script; 10] {
         [
             &self.acquire,
             &self.status,
@@ -95,6 +111,9 @@ impl Scripts {
             &self.renew,
             &self.add,
             &self.stats,
+            &self.arrive,
+            &self.event,
+            &self.result,
         ]
     }
 }

@@ -43,10 +43,10 @@ pub struct Semaphore {
 }
 
 impl Semaphore {
-    pub(crate) async fn open(client: Client, name: &str, permits: u64) -> Result<Self, Error> {
-        Ok(Semaphore {
-            prim: Prim::open(client, name, "semaphore", permits).await?,
-        })
+    pub(crate) fn new(client: &Client, name: &str, permits: u64) -> Self {
+        Semaphore {
+            prim: Prim::new(client, name, "semaphore", permits),
+        }
     }
 
     /// This handle with another lease time for the permits it takes from now on (at least

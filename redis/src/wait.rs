@@ -14,8 +14,10 @@ type Running<T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send>>;
 type Start<T> = Box<dyn FnOnce(Option<Instant>) -> Running<T> + Send>;
 
 /// A wait on a Redis primitive, resolving to `Result<T, Error>`; the futures of this crate
-/// ([`LockFuture`](crate::LockFuture), [`AcquireFuture`](crate::AcquireFuture)) are this
-/// type. Nothing is sent until it is first polled.
+/// ([`LockFuture`](crate::LockFuture), [`AcquireFuture`](crate::AcquireFuture),
+/// [`EventWaitFuture`](crate::EventWaitFuture), [`GetFuture`](crate::GetFuture),
+/// [`BarrierWaitFuture`](crate::BarrierWaitFuture), …) are this type. Nothing is sent until it
+/// is first polled.
 ///
 /// [`deadline(d)`](Self::deadline) bounds it: past the deadline it resolves to
 /// [`Error::Timeout`] (a grant that raced the deadline and won is returned instead, never
