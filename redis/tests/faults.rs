@@ -172,7 +172,7 @@ async fn killed_holder_frees_the_lock_after_its_lease() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_processes_contend_with_fenced_writes() {
-    let workers: Vec<Worker> = (0..4)
+    let workers: Vec<Worker> = (0..8)
         .map(|_| Worker::spawn("contend", "fault-contend", 5_000))
         .collect();
     for worker in &workers {
