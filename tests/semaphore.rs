@@ -78,7 +78,7 @@ fn try_acquire_does_not_barge_past_a_queued_request() {
     assert!(sem.try_acquire().is_none());
     assert!(sem.is_locked());
     sem.release();
-    assert_eq!(big.ready().count(), 2);
+    assert_eq!(big.ready().num_permits(), 2);
 }
 
 #[test]
@@ -133,10 +133,10 @@ fn acquire_many_is_fifo_and_atomic() {
     assert!(big.is_pending());
     sem.release();
     let five = big.ready();
-    assert_eq!(five.count(), 5);
+    assert_eq!(five.num_permits(), 5);
     assert!(small.is_pending());
     drop(five);
-    assert_eq!(small.ready().count(), 1);
+    assert_eq!(small.ready().num_permits(), 1);
 }
 
 #[test]
@@ -147,7 +147,7 @@ fn cancelled_head_request_unblocks_those_behind() {
     assert!(head.is_pending() && next.is_pending());
     drop(head);
     assert_eq!(next.wakes(), 1);
-    assert_eq!(next.ready().count(), 1);
+    assert_eq!(next.ready().num_permits(), 1);
     // Dropping that permit gives back 1: 3 again.
     assert_eq!(sem.available(), 3);
 }
@@ -156,9 +156,9 @@ fn cancelled_head_request_unblocks_those_behind() {
 fn acquire_many_zero_succeeds_at_once() {
     let sem = Semaphore::new(0);
     let permit = Polled::new(sem.acquire_many(0)).ready();
-    assert_eq!(permit.count(), 0);
+    assert_eq!(permit.num_permits(), 0);
     let bsem = BoundedSemaphore::new(0);
-    assert_eq!(Polled::new(bsem.acquire_many(0)).ready().count(), 0);
+    assert_eq!(Polled::new(bsem.acquire_many(0)).ready().num_permits(), 0);
 }
 
 #[test]
@@ -203,7 +203,7 @@ fn forget_keeps_permits_out() {
 fn owned_permits_release_on_drop() {
     let sem = Arc::new(Semaphore::new(1));
     let p = Polled::new(sem.clone().acquire_owned()).ready();
-    assert_eq!(p.count(), 1);
+    assert_eq!(p.num_permits(), 1);
     let mut w = Polled::new(sem.clone().acquire_many_owned(1));
     assert!(w.is_pending());
     drop(p);
