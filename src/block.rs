@@ -72,6 +72,23 @@ fn park_on<F: Waitable>(mut wait: F) -> F::Output {
     })
 }
 
+/// Completes any future on this thread (a composite wait that runs user code, such as
+/// `AsyncResult::get_or_init`), parking it between polls.
+#[track_caller]
+pub(crate) fn block_on_future<F: std::future::Future>(fut: F) -> F::Output {
+    assert_not_async_context();
+    let mut fut = std::pin::pin!(fut);
+    WAKER.with(|waker| {
+        let mut cx = Context::from_waker(waker);
+        loop {
+            if let Poll::Ready(output) = fut.as_mut().poll(&mut cx) {
+                return output;
+            }
+            thread::park();
+        }
+    })
+}
+
 /// Waits for `wait` on this thread until `at` (`None`: no deadline).
 #[track_caller]
 pub(crate) fn block_until<F: Waitable>(mut wait: F, at: Option<Instant>) -> F::Timed {

@@ -19,6 +19,7 @@
 //! | `Lock` | [`Lock`] = [`Mutex<()>`](Mutex); [`Mutex<T>`](Mutex) guards data |
 //! | `RWLock(max_readers)`, `acquire_read/write` | [`RwLock::with_max_readers`], [`read()`](RwLock::read) / [`write()`](RwLock::write) |
 //! | `AsyncResult`: `set`, `get`, `get_nowait` → `NotReady` | [`AsyncResult`]: [`set`](AsyncResult::set), [`get`](AsyncResult::get), [`try_get()`](AsyncResult::try_get) → `Err(NotReady)` |
+//! | (tokio's and async-lock's `OnceCell`) | [`AsyncResult::get_or_init`], [`get_or_try_init`](AsyncResult::get_or_try_init), [`take`](AsyncResult::take) |
 //! | (asyncio's `Barrier`) | [`Barrier`] |
 //! | `Queue(maxsize=0)` / `Queue(n)` | [`Queue::unbounded()`](Queue::unbounded) / [`Queue::bounded(n)`](Queue::bounded) |
 //! | `LifoQueue`, `PriorityQueue` | [`LifoQueue`], [`PriorityQueue`] (lowest first, FIFO among equals) |
@@ -53,6 +54,12 @@
 //! assert_eq!(sem.acquire().deadline(Duration::from_millis(1)).block().err(), Some(Timeout));
 //! drop(held);
 //! ```
+//!
+//! One kind of call is different: [`AsyncResult::get_or_init`] and
+//! [`get_or_try_init`](AsyncResult::get_or_try_init) run an initializer, user code that a
+//! withdrawal from a waiter's line cannot bound. Their futures have `.block()` but no
+//! `.deadline(d)`; they are cancel safe, so an executor's timeout (such as
+//! `tokio::time::timeout`) bounds them instead.
 //!
 //! Futures are named after their type and method ([`Semaphore::acquire`] returns
 //! [`SemaphoreAcquire`](future::SemaphoreAcquire), [`Queue::get`](GenericQueue::get)
@@ -160,7 +167,7 @@ pub use queue::{OwnedQueueSink, OwnedQueueStream, QueueSink, QueueStream};
 /// The module is `future`, not `futures`, so that `use toro_sync::*;` never clashes with the
 /// `futures` crate.
 pub mod future {
-    pub use crate::async_result::AsyncResultGet;
+    pub use crate::async_result::{AsyncResultGet, AsyncResultGetOrInit, AsyncResultGetOrTryInit};
     pub use crate::barrier::BarrierWait;
     pub use crate::bounded_semaphore::{BoundedSemaphoreAcquire, BoundedSemaphoreAcquireOwned};
     pub use crate::condition::{ConditionWait, ConditionWaitWith};
