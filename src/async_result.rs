@@ -7,7 +7,7 @@ use std::task::{Context, Poll, ready};
 
 use crate::error::{AlreadySet, NotReady, Timeout};
 use crate::sync::{AtomicBool, Mutex, MutexGuard, Ordering, UnsafeCell};
-use crate::wait::{Op, Waiter, wait_future};
+use crate::wait::{Op, PinnedWaitable, Waiter, wait_future};
 use crate::waiters::{WaitList, WakeList};
 
 /// A value that is set once and can be waited for: toro's `AsyncResult`.
@@ -149,10 +149,16 @@ impl<T> AsyncResult<T> {
     /// value set; the initializer runs on to completion and its value is then dropped, the
     /// call returning the value set.
     ///
-    /// The future has [`block`](crate::future::AsyncResultGetOrInit::block) but no
-    /// `.deadline()`: it runs user code (the initializer), which a withdrawal from the waiter
-    /// core cannot bound. Wrap it in a timeout of your executor's instead, such as
-    /// `tokio::time::timeout`: that is cancel safe (see below).
+    /// # Deadline
+    ///
+    /// `.deadline(d)` bounds the whole call, the initializer included, and the output becomes
+    /// `Result<&T, Timeout>`. When it passes, a waiting call leaves the line (a turn handed to
+    /// it meanwhile passes on), and a running initializer's future is dropped (its turn passes
+    /// on, nothing is stored); the result is `Err(Timeout)`, or the value if one was set by
+    /// then. A deadline already passed returns the value if set and `Err(Timeout)` otherwise,
+    /// without running the initializer. A timeout of the executor's around the call, such as
+    /// `tokio::time::timeout`, does the same but for the last point: it drops the call, which
+    /// is cancel safe.
     ///
     /// # Cancel safety
     ///
@@ -164,7 +170,8 @@ impl<T> AsyncResult<T> {
     /// # Examples
     ///
     /// ```
-    /// use toro_sync::AsyncResult;
+    /// use std::time::Duration;
+    /// use toro_sync::{AsyncResult, Timeout};
     ///
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
     /// let config = AsyncResult::new();
@@ -174,14 +181,14 @@ impl<T> AsyncResult<T> {
     /// );
     /// assert_eq!((*a, *b), ("loaded once", "loaded once"));
     ///
-    /// // Bounded by a timeout: the cancelled initializer leaves the result unset.
+    /// // Bounded by a deadline: the cancelled initializer leaves the result unset.
     /// let slow = AsyncResult::<u8>::new();
-    /// let timed = tokio::time::timeout(
-    ///     std::time::Duration::from_millis(1),
-    ///     slow.get_or_init(std::future::pending),
-    /// );
-    /// assert!(timed.await.is_err());
+    /// let timed = slow.get_or_init(std::future::pending).deadline(Duration::from_secs(1));
+    /// assert_eq!(timed.await, Err(Timeout));
     /// assert!(!slow.is_ready());
+    /// // tokio's timeout around the call works the same.
+    /// let timed = tokio::time::timeout(Duration::from_secs(1), slow.get_or_init(|| async { 1 }));
+    /// assert_eq!(timed.await.ok(), Some(&1));
     /// # }
     /// ```
     #[inline]
@@ -205,6 +212,11 @@ impl<T> AsyncResult<T> {
     /// # Errors
     ///
     /// The error of this caller's own initializer, if it ran and failed.
+    ///
+    /// # Deadline
+    ///
+    /// As [`get_or_init`](Self::get_or_init#deadline); the output becomes
+    /// `Result<Result<&T, E>, Timeout>`.
     ///
     /// # Cancel safety
     ///
@@ -530,16 +542,24 @@ impl<T, F> Drop for InitCore<'_, T, F> {
 }
 
 /// Drives a `get_or_init` call: waits for the value or the turn, then runs the initializer.
+/// With `cx == None` (a deadline's try-once, only before the first poll) it only looks for the
+/// value: an initializer is never started without a waker to run it on.
 fn poll_init<'a, T, F, Fut, E>(
     mut init: Pin<&mut Option<Fut>>,
     core: &mut InitCore<'a, T, F>,
-    cx: &mut Context<'_>,
+    cx: Option<&mut Context<'_>>,
     into_result: impl FnOnce(Fut::Output) -> Result<T, E>,
 ) -> Poll<Result<&'a T, E>>
 where
     F: FnOnce() -> Fut,
     Fut: Future,
 {
+    let Some(cx) = cx else {
+        return match core.result.try_get() {
+            Ok(value) => Poll::Ready(Ok(value)),
+            Err(NotReady) => Poll::Pending,
+        };
+    };
     if init.is_none() {
         match ready!(core.poll_turn(cx)) {
             Turn::Value(value) => return Poll::Ready(Ok(value)),
@@ -568,113 +588,149 @@ where
     })
 }
 
-pin_project_lite::pin_project! {
-    /// The future of [`AsyncResult::get_or_init`].
-    ///
-    /// Await it, or complete it on a plain thread with [`block`](Self::block). It has no
-    /// `.deadline()` (see [`AsyncResult::get_or_init`]).
-    #[must_use = "futures do nothing unless you `.await` or poll them"]
-    pub struct AsyncResultGetOrInit<'a, T, F, Fut> {
-        // Declared first, so dropped first: a cancelled initializer is gone before its turn
-        // passes on.
-        #[pin]
-        init: Option<Fut>,
-        core: InitCore<'a, T, F>,
+/// A `get_or_init` call's deadline passed: a running initializer is dropped and its turn
+/// passes on; a waiting call leaves the line (a turn that reached it meanwhile passes on). The
+/// value, if set by then, is the result.
+fn expire_init<'a, T, F, Fut>(
+    mut init: Pin<&mut Option<Fut>>,
+    core: &mut InitCore<'a, T, F>,
+) -> Result<&'a T, Timeout> {
+    if init.is_some() {
+        init.set(None);
+        core.release();
+    } else if core.wait.expire() == Some(InitGrant::Token) {
+        core.holds_token = true;
+        core.release();
     }
-}
-
-pin_project_lite::pin_project! {
-    /// The future of [`AsyncResult::get_or_try_init`].
-    ///
-    /// Await it, or complete it on a plain thread with [`block`](Self::block). It has no
-    /// `.deadline()` (see [`AsyncResult::get_or_init`]).
-    #[must_use = "futures do nothing unless you `.await` or poll them"]
-    pub struct AsyncResultGetOrTryInit<'a, T, F, Fut> {
-        #[pin]
-        init: Option<Fut>,
-        core: InitCore<'a, T, F>,
-    }
-}
-
-impl<'a, T, F, Fut> Future for AsyncResultGetOrInit<'a, T, F, Fut>
-where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = T>,
-{
-    type Output = &'a T;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<&'a T> {
-        let this = self.project();
-        let result = ready!(poll_init(this.init, this.core, cx, Ok::<T, Never>));
-        Poll::Ready(match result {
-            Ok(value) => value,
-            Err(never) => match never {},
-        })
-    }
-}
-
-impl<'a, T, F, Fut, E> Future for AsyncResultGetOrTryInit<'a, T, F, Fut>
-where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<T, E>>,
-{
-    type Output = Result<&'a T, E>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<&'a T, E>> {
-        let this = self.project();
-        poll_init(this.init, this.core, cx, |output| output)
-    }
+    core.result.try_get().map_err(|NotReady| Timeout)
 }
 
 /// The error of an initializer that cannot fail.
 enum Never {}
 
-impl<'a, T, F, Fut> AsyncResultGetOrInit<'a, T, F, Fut>
-where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = T>,
-{
-    /// Completes the call on the calling thread, parking it (the initializer, if this call
-    /// runs one, is polled there too): see [Waiting](crate#waiting).
-    ///
-    /// # Panics
-    ///
-    /// When called on a thread that runs async tasks (see [Waiting](crate#waiting)).
-    #[track_caller]
-    pub fn block(self) -> &'a T {
-        crate::block::block_on_future(self)
+/// Declares the future of `get_or_init` or `get_or_try_init`: pinned (it holds the user's
+/// initializer future), with `Future`, `.deadline()`, `.block()` and `Debug`.
+macro_rules! init_future {
+    (
+        $(#[$meta:meta])*
+        $name:ident [$($err:ident)?] $fut_out:ty => $out:ty, error $err_ty:ty;
+        |$output:ident| $into_result:expr, |$result:ident| $from_result:expr
+    ) => {
+        pin_project_lite::pin_project! {
+            $(#[$meta])*
+            ///
+            /// Await it, bound it with [`deadline`](Self::deadline), or complete it on a plain
+            /// thread with [`block`](Self::block) (see [Waiting](crate#waiting)).
+            #[must_use = "futures do nothing unless you `.await` or poll them"]
+            pub struct $name<'a, T, F, Fut> {
+                // Declared first, so dropped first: a cancelled initializer is gone before its
+                // turn passes on.
+                #[pin]
+                init: Option<Fut>,
+                core: InitCore<'a, T, F>,
+            }
+        }
+
+        impl<'a, T, F, Fut, $($err)?> Future for $name<'a, T, F, Fut>
+        where
+            F: FnOnce() -> Fut,
+            Fut: Future<Output = $fut_out>,
+        {
+            type Output = $out;
+
+            fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<$out> {
+                self.poll_wait_pinned(Some(cx))
+            }
+        }
+
+        impl<T, F, Fut> crate::wait::sealed::Sealed for $name<'_, T, F, Fut> {}
+
+        impl<'a, T, F, Fut, $($err)?> PinnedWaitable for $name<'a, T, F, Fut>
+        where
+            F: FnOnce() -> Fut,
+            Fut: Future<Output = $fut_out>,
+        {
+            type Output = $out;
+            type Timed = Result<$out, Timeout>;
+
+            fn poll_wait_pinned(
+                self: Pin<&mut Self>,
+                cx: Option<&mut Context<'_>>,
+            ) -> Poll<$out> {
+                let this = self.project();
+                let $result = ready!(poll_init(this.init, this.core, cx, |$output| $into_result));
+                Poll::Ready($from_result)
+            }
+
+            fn expire_pinned(self: Pin<&mut Self>) -> Result<$out, Timeout> {
+                let this = self.project();
+                expire_init(this.init, this.core).map(|value| {
+                    let $result: Result<&'a T, $err_ty> = Ok(value);
+                    $from_result
+                })
+            }
+
+            fn ok_pinned(output: $out) -> Result<$out, Timeout> {
+                Ok(output)
+            }
+        }
+
+        impl<'a, T, F, Fut, $($err)?> $name<'a, T, F, Fut>
+        where
+            F: FnOnce() -> Fut,
+            Fut: Future<Output = $fut_out>,
+        {
+            /// Bounds the whole call by a deadline, a `Duration` from now or an `Instant`, the
+            /// initializer included: see [`AsyncResult::get_or_init`] and
+            /// [`WithDeadline`](crate::future::WithDeadline).
+            ///
+            /// # Panics
+            ///
+            /// As [`WithDeadline`](crate::future::WithDeadline#panics).
+            #[doc(alias = "timeout")]
+            #[inline]
+            pub fn deadline(
+                self,
+                deadline: impl Into<crate::Deadline>,
+            ) -> crate::future::WithDeadline<Self> {
+                crate::future::WithDeadline::new(self, deadline.into())
+            }
+
+            /// Completes the call on the calling thread, parking it (an initializer this call
+            /// runs is polled there too): see [Waiting](crate#waiting).
+            ///
+            /// # Panics
+            ///
+            /// When called on a thread that runs async tasks (see [Waiting](crate#waiting)).
+            #[track_caller]
+            pub fn block(self) -> $out {
+                crate::block::block_on(self)
+            }
+        }
+
+        impl<T, F, Fut> fmt::Debug for $name<'_, T, F, Fut> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("initializing", &self.init.is_some())
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+
+init_future! {
+    /// The future of [`AsyncResult::get_or_init`].
+    AsyncResultGetOrInit [] T => &'a T, error Never;
+    |output| Ok::<T, Never>(output),
+    |result| match result {
+        Ok(value) => value,
+        Err(never) => match never {},
     }
 }
 
-impl<'a, T, F, Fut, E> AsyncResultGetOrTryInit<'a, T, F, Fut>
-where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<T, E>>,
-{
-    /// Completes the call on the calling thread, parking it (the initializer, if this call
-    /// runs one, is polled there too): see [Waiting](crate#waiting).
-    ///
-    /// # Panics
-    ///
-    /// When called on a thread that runs async tasks (see [Waiting](crate#waiting)).
-    #[track_caller]
-    pub fn block(self) -> Result<&'a T, E> {
-        crate::block::block_on_future(self)
-    }
-}
-
-impl<T, F, Fut> fmt::Debug for AsyncResultGetOrInit<'_, T, F, Fut> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AsyncResultGetOrInit")
-            .field("initializing", &self.init.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<T, F, Fut> fmt::Debug for AsyncResultGetOrTryInit<'_, T, F, Fut> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AsyncResultGetOrTryInit")
-            .field("initializing", &self.init.is_some())
-            .finish_non_exhaustive()
-    }
+init_future! {
+    /// The future of [`AsyncResult::get_or_try_init`].
+    AsyncResultGetOrTryInit [E] Result<T, E> => Result<&'a T, E>, error E;
+    |output| output,
+    |result| result
 }

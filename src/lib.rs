@@ -55,11 +55,9 @@
 //! drop(held);
 //! ```
 //!
-//! One kind of call is different: [`AsyncResult::get_or_init`] and
-//! [`get_or_try_init`](AsyncResult::get_or_try_init) run an initializer, user code that a
-//! withdrawal from a waiter's line cannot bound. Their futures have `.block()` but no
-//! `.deadline(d)`; they are cancel safe, so an executor's timeout (such as
-//! `tokio::time::timeout`) bounds them instead.
+//! [`AsyncResult::get_or_init`] and [`get_or_try_init`](AsyncResult::get_or_try_init) also run
+//! an initializer, user code: their deadline bounds it too (on expiry the initializer's future
+//! is dropped), and `.block()` polls it on the calling thread.
 //!
 //! Futures are named after their type and method ([`Semaphore::acquire`] returns
 //! [`SemaphoreAcquire`](future::SemaphoreAcquire), [`Queue::get`](GenericQueue::get)
@@ -157,7 +155,8 @@ pub use semaphore::{OwnedSemaphorePermit, SemaphorePermit};
 pub use queue::{OwnedQueueSink, OwnedQueueStream, QueueSink, QueueStream};
 
 /// The named futures every waiting method returns, [`WithDeadline`](future::WithDeadline), and
-/// the [`Waitable`](future::Waitable) interface they share.
+/// the [`Waitable`](future::Waitable) interface they share ([`PinnedWaitable`](future::PinnedWaitable)
+/// for the ones that run user code and must be pinned).
 ///
 /// Each future is named after its type and method (`Semaphore::acquire` →
 /// [`SemaphoreAcquire`](future::SemaphoreAcquire)), with `Owned` for the `*_owned` methods
@@ -178,7 +177,7 @@ pub mod future {
     pub use crate::queue::{QueueGet, QueueJoin, QueuePut, QueueReserve, QueueReserveOwned};
     pub use crate::rwlock::{RwLockRead, RwLockWrite};
     pub use crate::semaphore::{SemaphoreAcquire, SemaphoreAcquireOwned};
-    pub use crate::wait::Waitable;
+    pub use crate::wait::{PinnedWaitable, Waitable};
 }
 
 /// The README's examples, compiled and run as doctests.
