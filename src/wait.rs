@@ -112,8 +112,7 @@ pub trait PinnedWaitable: crate::wait::sealed::Sealed {
     /// What the wait resolves to with a deadline.
     type Timed;
     #[doc(hidden)]
-    fn poll_wait_pinned(self: Pin<&mut Self>, cx: Option<&mut Context<'_>>)
-    -> Poll<Self::Output>;
+    fn poll_wait_pinned(self: Pin<&mut Self>, cx: Option<&mut Context<'_>>) -> Poll<Self::Output>;
     #[doc(hidden)]
     fn expire_pinned(self: Pin<&mut Self>) -> Self::Timed;
     #[doc(hidden)]
