@@ -301,7 +301,7 @@ impl<T> AsyncResult<T> {
 
     /// Takes the value out, if one was set, and resets the result to unset: a later
     /// [`set`](Self::set) or [`get_or_init`](Self::get_or_init) stores a new value. `&mut self`
-    /// proves nobody waits.
+    /// proves nobody waits. The waiter lists keep their capacity.
     ///
     /// # Examples
     ///
@@ -318,7 +318,9 @@ impl<T> AsyncResult<T> {
     /// ```
     #[inline]
     pub fn take(&mut self) -> Option<T> {
-        std::mem::take(self).into_inner()
+        let value = self.value.get_mut().take();
+        self.ready = AtomicBool::new(false);
+        value
     }
 
     /// Waiting futures registered and not yet released: `get` callers, and `get_or_init` /
