@@ -215,7 +215,7 @@ impl<T> AsyncResult<T> {
     ///
     /// # Deadline
     ///
-    /// As [`get_or_init`](Self::get_or_init#deadline); the output becomes
+    /// As [`get_or_init`](Self::get_or_init) (its *Deadline* section); the output becomes
     /// `Result<Result<&T, E>, Timeout>`.
     ///
     /// # Cancel safety
