@@ -464,3 +464,57 @@ fn acquire_many_zero_succeeds_at_once_with_queued_request() {
         assert_eq!(sem.waiters(), 0);
     });
 }
+
+/// `forget_permits` on the lock-free path races a lock-free `try_acquire` for the one permit:
+/// exactly one of them gets it.
+#[test]
+fn forget_permits_vs_try_acquire() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(1));
+        let forgetter = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.forget_permits(1))
+        };
+        let took = sem.try_acquire().map(|p| {
+            p.forget();
+        });
+        let forgot = forgetter.join().unwrap();
+        assert_eq!(forgot + usize::from(took.is_some()), 1);
+        assert_eq!(sem.available(), 0);
+    });
+}
+
+/// `forget_permits` on the locked path (a request for 3 queued, 2 free) races a release that
+/// may complete the request: every permit is forgotten, handed over or free, never two of
+/// these, and the request is served iff 3 were free at once.
+#[test]
+fn forget_permits_vs_release_with_queued_request() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(2));
+        let probe = Probe::new();
+        let mut big = sem.clone().acquire_many_owned(3);
+        probe.pending(&mut big);
+        let forgetter = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.forget_permits(2))
+        };
+        let releaser = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.release())
+        };
+        let forgot = forgetter.join().unwrap();
+        releaser.join().unwrap();
+        match probe.poll(&mut big) {
+            std::task::Poll::Ready(permit) => {
+                assert_eq!(forgot, 0);
+                assert_eq!(sem.available(), 0);
+                permit.forget();
+            }
+            std::task::Poll::Pending => {
+                assert_eq!(forgot, 2);
+                assert_eq!(sem.available(), 1);
+                assert_eq!(sem.waiters(), 1);
+            }
+        }
+    });
+}
