@@ -24,6 +24,14 @@ use crate::wait::{Waiter, wait_future};
 /// small ones wait (head-of-line blocking, as tokio's semaphore). [`try_acquire`](Self::try_acquire)
 /// never takes a permit while a request is queued.
 ///
+/// # No `close`
+///
+/// Unlike tokio's, this semaphore cannot be closed: [`acquire`](Self::acquire) resolves to a
+/// permit, never to an error, so a closed semaphore would have nothing to answer a waiter
+/// with. To stop acquirers, race the acquire against a shutdown signal (an
+/// [`Event`](crate::Event)), bound it with a deadline, or hand work out through a
+/// [`Queue`](crate::Queue), which closes.
+///
 /// # Memory ordering
 ///
 /// Everything a task did before returning permits (drop, [`release`](Self::release))
