@@ -100,13 +100,13 @@ impl<T> AsyncResult<T> {
 
     /// Sets the value and releases every waiter.
     ///
-    /// # Errors
-    ///
-    /// [`AlreadySet`] with `value` if a value was set before.
-    ///
     /// While a [`get_or_init`](Self::get_or_init) initializer runs, `set` still succeeds: it
     /// releases every waiter, `get_or_init` callers included, with this value; the running
     /// initializer's result is dropped when it completes.
+    ///
+    /// # Errors
+    ///
+    /// [`AlreadySet`] with `value` if a value was set before.
     pub fn set(&self, value: T) -> Result<(), AlreadySet<T>> {
         let mut wakes = WakeList::new();
         let mut lists = self.waiters.lock();
@@ -156,9 +156,8 @@ impl<T> AsyncResult<T> {
     /// it meanwhile passes on), and a running initializer's future is dropped (its turn passes
     /// on, nothing is stored); the result is `Err(Timeout)`, or the value if one was set by
     /// then. A deadline already passed returns the value if set and `Err(Timeout)` otherwise,
-    /// without running the initializer. A timeout of the executor's around the call, such as
-    /// `tokio::time::timeout`, does the same but for the last point: it drops the call, which
-    /// is cancel safe.
+    /// without running the initializer. An executor's timeout around the call, such as
+    /// `tokio::time::timeout`, is fine too: it drops the call, which is cancel safe.
     ///
     /// # Cancel safety
     ///
