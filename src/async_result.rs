@@ -323,8 +323,8 @@ impl<T> AsyncResult<T> {
     }
 
     /// Waiting futures registered and not yet released: `get` callers, and `get_or_init` /
-    /// `get_or_try_init` callers waiting for the value or their turn (not one running its
-    /// initializer).
+    /// `get_or_try_init` callers waiting for the value or their turn (not the one whose turn it
+    /// is, running its initializer or about to).
     pub fn waiters(&self) -> usize {
         let lists = self.waiters.lock();
         lists.gets.len() + lists.inits.len()
