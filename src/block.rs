@@ -3,12 +3,13 @@
 //! The waker unparks the thread; a deadline becomes a park timeout on `std`'s monotonic clock,
 //! after which the wait is withdrawn exactly as an async deadline withdraws it.
 
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::Instant;
 
-use crate::wait::Waitable;
+use crate::wait::PinnedWaitable;
 
 struct Unparker(Thread);
 
@@ -55,16 +56,16 @@ fn assert_not_async_context() {}
 
 /// Waits for `wait` on this thread, without a deadline.
 #[track_caller]
-pub(crate) fn block_on<F: Waitable>(wait: F) -> F::Output {
+pub(crate) fn block_on<F: PinnedWaitable>(wait: F) -> F::Output {
     assert_not_async_context();
-    park_on(wait)
+    park_on(std::pin::pin!(wait))
 }
 
-fn park_on<F: Waitable>(mut wait: F) -> F::Output {
+fn park_on<F: PinnedWaitable>(mut wait: Pin<&mut F>) -> F::Output {
     WAKER.with(|waker| {
         let mut cx = Context::from_waker(waker);
         loop {
-            if let Poll::Ready(output) = wait.poll_wait(Some(&mut cx)) {
+            if let Poll::Ready(output) = wait.as_mut().poll_wait_pinned(Some(&mut cx)) {
                 return output;
             }
             thread::park();
@@ -74,26 +75,27 @@ fn park_on<F: Waitable>(mut wait: F) -> F::Output {
 
 /// Waits for `wait` on this thread until `at` (`None`: no deadline).
 #[track_caller]
-pub(crate) fn block_until<F: Waitable>(mut wait: F, at: Option<Instant>) -> F::Timed {
+pub(crate) fn block_until<F: PinnedWaitable>(wait: F, at: Option<Instant>) -> F::Timed {
     assert_not_async_context();
+    let mut wait = std::pin::pin!(wait);
     let Some(at) = at else {
-        return F::ok(park_on(wait));
+        return F::ok_pinned(park_on(wait));
     };
     if Instant::now() >= at {
-        return match wait.poll_wait(None) {
-            Poll::Ready(output) => F::ok(output),
-            Poll::Pending => wait.expire(),
+        return match wait.as_mut().poll_wait_pinned(None) {
+            Poll::Ready(output) => F::ok_pinned(output),
+            Poll::Pending => wait.expire_pinned(),
         };
     }
     WAKER.with(|waker| {
         let mut cx = Context::from_waker(waker);
         loop {
-            if let Poll::Ready(output) = wait.poll_wait(Some(&mut cx)) {
-                return F::ok(output);
+            if let Poll::Ready(output) = wait.as_mut().poll_wait_pinned(Some(&mut cx)) {
+                return F::ok_pinned(output);
             }
             let now = Instant::now();
             if now >= at {
-                return wait.expire();
+                return wait.as_mut().expire_pinned();
             }
             thread::park_timeout(at - now);
         }

@@ -18,7 +18,11 @@ use crate::wait::{Waiter, wait_future};
 /// initial count. A permit's drop never fails and never exceeds the bound. A
 /// [`forget`](BoundedSemaphorePermit::forget)-ed permit no longer counts as held, so
 /// [`release`](Self::release) may return it: toro's `acquire()` … `release()` is
-/// `acquire().await.forget()` … `release()`.
+/// `acquire().await.forget()` … `release()`. Free permits removed with
+/// [`forget_permits`](Self::forget_permits) leave circulation the same way. Splitting and
+/// merging permits ([`split`](BoundedSemaphorePermit::split),
+/// [`merge`](BoundedSemaphorePermit::merge)) moves held permits between permit objects and
+/// changes nothing in these counts.
 ///
 /// # Fairness
 ///
@@ -170,7 +174,7 @@ impl BoundedSemaphore {
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
     /// let sem = Arc::new(BoundedSemaphore::new(2));
     /// let permit = sem.clone().acquire_many_owned(2).await;
-    /// assert_eq!(permit.count(), 2);
+    /// assert_eq!(permit.num_permits(), 2);
     /// # }
     /// ```
     #[inline]
@@ -219,6 +223,36 @@ impl BoundedSemaphore {
             .map_err(|_| ReleaseError)?;
         self.permits.release(1);
         Ok(())
+    }
+
+    /// Removes up to `n` free permits for good and returns how many it removed (tokio's
+    /// `forget_permits`). Permits held by permit objects, or already promised to a queued
+    /// request, are not touched.
+    ///
+    /// Removed permits leave circulation exactly as a [`forget`](BoundedSemaphorePermit::forget)-ed
+    /// permit does: the bound stays what it was, and [`release`](Self::release) may bring them
+    /// back, one by one, up to it. Until then the semaphore works with fewer permits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_sync::BoundedSemaphore;
+    ///
+    /// let sem = BoundedSemaphore::new(3);
+    /// assert_eq!(sem.forget_permits(2), 2);
+    /// assert_eq!(sem.available(), 1);
+    /// assert!(sem.release().is_ok()); // one of the two comes back
+    /// assert!(sem.release().is_ok());
+    /// assert!(sem.release().is_err()); // at the bound again
+    /// assert_eq!(sem.available(), 3);
+    /// ```
+    #[inline]
+    pub fn forget_permits(&self, n: usize) -> usize {
+        let removed = self.permits.forget_available(n);
+        if removed > 0 {
+            self.forgotten(removed);
+        }
+        removed
     }
 
     /// Permits leaving circulation, so that `release` may bring them back.

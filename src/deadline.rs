@@ -14,7 +14,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::wait::Waitable;
+use crate::wait::PinnedWaitable;
 
 /// When a wait gives up: a [`Duration`] from the moment `.deadline()` is called, or an
 /// [`Instant`].
@@ -138,6 +138,7 @@ pin_project_lite::pin_project! {
     /// ```
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct WithDeadline<F> {
+        #[pin]
         inner: F,
         at: Option<Instant>,
         started: bool,
@@ -146,7 +147,7 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<F: Waitable> WithDeadline<F> {
+impl<F: PinnedWaitable> WithDeadline<F> {
     pub(crate) fn new(inner: F, deadline: Deadline) -> Self {
         WithDeadline {
             inner,
@@ -169,29 +170,30 @@ impl<F: Waitable> WithDeadline<F> {
     }
 }
 
-impl<F: Waitable> Future for WithDeadline<F> {
+impl<F: PinnedWaitable> Future for WithDeadline<F> {
     type Output = F::Timed;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Timed> {
         let this = self.project();
+        let mut inner = this.inner;
         let Some(at) = *this.at else {
-            return this.inner.poll_wait(Some(cx)).map(F::ok);
+            return inner.poll_wait_pinned(Some(cx)).map(F::ok_pinned);
         };
         if !*this.started {
             *this.started = true;
             // Try once without registering: no clock is read when the wait need not wait.
-            if let Poll::Ready(output) = this.inner.poll_wait(None) {
-                return Poll::Ready(F::ok(output));
+            if let Poll::Ready(output) = inner.as_mut().poll_wait_pinned(None) {
+                return Poll::Ready(F::ok_pinned(output));
             }
             if clock::reached(at) {
-                return Poll::Ready(this.inner.expire());
+                return Poll::Ready(inner.expire_pinned());
             }
         }
-        if let Poll::Ready(output) = this.inner.poll_wait(Some(cx)) {
-            return Poll::Ready(F::ok(output));
+        if let Poll::Ready(output) = inner.as_mut().poll_wait_pinned(Some(cx)) {
+            return Poll::Ready(F::ok_pinned(output));
         }
         if this.timer.poll_expired(at, cx) {
-            return Poll::Ready(this.inner.expire());
+            return Poll::Ready(inner.expire_pinned());
         }
         Poll::Pending
     }

@@ -19,6 +19,7 @@
 //! | `Lock` | [`Lock`] = [`Mutex<()>`](Mutex); [`Mutex<T>`](Mutex) guards data |
 //! | `RWLock(max_readers)`, `acquire_read/write` | [`RwLock::with_max_readers`], [`read()`](RwLock::read) / [`write()`](RwLock::write) |
 //! | `AsyncResult`: `set`, `get`, `get_nowait` → `NotReady` | [`AsyncResult`]: [`set`](AsyncResult::set), [`get`](AsyncResult::get), [`try_get()`](AsyncResult::try_get) → `Err(NotReady)` |
+//! | (tokio's and async-lock's `OnceCell`) | [`AsyncResult::get_or_init`], [`get_or_try_init`](AsyncResult::get_or_try_init), [`take`](AsyncResult::take) |
 //! | (asyncio's `Barrier`) | [`Barrier`] |
 //! | `Queue(maxsize=0)` / `Queue(n)` | [`Queue::unbounded()`](Queue::unbounded) / [`Queue::bounded(n)`](Queue::bounded) |
 //! | `LifoQueue`, `PriorityQueue` | [`LifoQueue`], [`PriorityQueue`] (lowest first, FIFO among equals) |
@@ -56,6 +57,10 @@
 //! assert_eq!(sem.acquire().deadline(Duration::from_millis(1)).block().err(), Some(Timeout));
 //! drop(held);
 //! ```
+//!
+//! [`AsyncResult::get_or_init`] and [`get_or_try_init`](AsyncResult::get_or_try_init) also run
+//! an initializer, user code: their deadline bounds it too (on expiry the initializer's future
+//! is dropped), and `.block()` polls it on the calling thread.
 //!
 //! Futures are named after their type and method ([`Semaphore::acquire`] returns
 //! [`SemaphoreAcquire`](future::SemaphoreAcquire), [`Queue::get`](GenericQueue::get)
@@ -159,7 +164,8 @@ pub use semaphore::{OwnedSemaphorePermit, SemaphorePermit};
 pub use queue::{OwnedQueueSink, OwnedQueueStream, QueueSink, QueueStream};
 
 /// The named futures every waiting method returns, [`WithDeadline`](future::WithDeadline), and
-/// the [`Waitable`](future::Waitable) interface they share.
+/// the [`Waitable`](future::Waitable) interface they share ([`PinnedWaitable`](future::PinnedWaitable)
+/// for the ones that run user code and must be pinned).
 ///
 /// Each future is named after its type and method (`Semaphore::acquire` →
 /// [`SemaphoreAcquire`](future::SemaphoreAcquire)), with `Owned` for the `*_owned` methods
@@ -169,7 +175,7 @@ pub use queue::{OwnedQueueSink, OwnedQueueStream, QueueSink, QueueStream};
 /// The module is `future`, not `futures`, so that `use toro_sync::*;` never clashes with the
 /// `futures` crate.
 pub mod future {
-    pub use crate::async_result::AsyncResultGet;
+    pub use crate::async_result::{AsyncResultGet, AsyncResultGetOrInit, AsyncResultGetOrTryInit};
     pub use crate::barrier::BarrierWait;
     pub use crate::bounded_semaphore::{BoundedSemaphoreAcquire, BoundedSemaphoreAcquireOwned};
     pub use crate::condition::{ConditionWait, ConditionWaitWith};
@@ -186,7 +192,7 @@ pub mod future {
         RwLockWriteOwned,
     };
     pub use crate::semaphore::{SemaphoreAcquire, SemaphoreAcquireOwned};
-    pub use crate::wait::Waitable;
+    pub use crate::wait::{PinnedWaitable, Waitable};
 }
 
 /// The README's examples, compiled and run as doctests.

@@ -291,6 +291,50 @@ impl Permits {
         wakes.wake();
     }
 
+    /// Removes up to `n` free permits for good; returns how many. Permits held or promised to a
+    /// queued request are not touched, and no waiter is served by it (there is less to serve).
+    pub(crate) fn forget_available(&self, n: usize) -> usize {
+        if n == 0 {
+            return 0;
+        }
+        let mut s = self.state.load(Ordering::Relaxed);
+        while s & SLOW == 0 {
+            let take = n.min(s / ONE);
+            if take == 0 {
+                return 0;
+            }
+            match self.state.compare_exchange_weak(
+                s,
+                s - take * ONE,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return take,
+                Err(actual) => s = actual,
+            }
+        }
+        // Waiters are queued: the count changes only under the lock (lock-free attempts fail on
+        // `SLOW`, and `SLOW` is cleared only under the lock), so a compare-and-swap under it
+        // cannot lose a concurrent update.
+        let _lists = self.lock();
+        let mut s = self.state.load(Ordering::Acquire);
+        loop {
+            let take = n.min(s / ONE);
+            if take == 0 {
+                return 0;
+            }
+            match self.state.compare_exchange(
+                s,
+                s - take * ONE,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return take,
+                Err(actual) => s = actual,
+            }
+        }
+    }
+
     #[inline]
     pub(crate) fn available(&self) -> usize {
         self.state.load(Ordering::Acquire) / ONE
@@ -643,9 +687,10 @@ macro_rules! permit_types {
         }
 
         impl<$($lt)?> $name<$($lt)?> {
-            /// How many permits this holds.
+            /// How many permits this holds (tokio's name).
+            #[doc(alias = "count")]
             #[inline]
-            pub fn count(&self) -> usize {
+            pub fn num_permits(&self) -> usize {
                 self.n
             }
 
@@ -653,6 +698,37 @@ macro_rules! permit_types {
             #[inline]
             pub fn forget(mut self) {
                 self.sem.forgotten(std::mem::take(&mut self.n));
+            }
+
+            /// Splits `n` of this permit's permits off into a new permit of the same kind, from
+            /// the same semaphore; `None` (and nothing changes) if this holds fewer than `n`.
+            /// `split(0)` is an empty permit. Each part returns its own permits when dropped.
+            #[inline]
+            pub fn split(&mut self, n: usize) -> Option<Self> {
+                if n > self.n {
+                    return None;
+                }
+                self.n -= n;
+                Some($name {
+                    sem: self.sem.clone(),
+                    n,
+                })
+            }
+
+            /// Moves `other`'s permits into this one: they are returned together when this is
+            /// dropped.
+            ///
+            /// # Panics
+            ///
+            /// If `other` comes from another semaphore.
+            #[track_caller]
+            #[inline]
+            pub fn merge(&mut self, mut other: Self) {
+                assert!(
+                    std::ptr::eq(&self.sem.permits, &other.sem.permits),
+                    "merging permits from different semaphores"
+                );
+                self.n += std::mem::take(&mut other.n);
             }
         }
 
@@ -667,7 +743,7 @@ macro_rules! permit_types {
 
         impl<$($lt)?> std::fmt::Debug for $name<$($lt)?> {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.debug_struct(stringify!($name)).field("count", &self.n).finish()
+                f.debug_struct(stringify!($name)).field("num_permits", &self.n).finish()
             }
         }
     };

@@ -24,6 +24,14 @@ use crate::wait::{Waiter, wait_future};
 /// small ones wait (head-of-line blocking, as tokio's semaphore). [`try_acquire`](Self::try_acquire)
 /// never takes a permit while a request is queued.
 ///
+/// # No `close`
+///
+/// Unlike tokio's, this semaphore cannot be closed: [`acquire`](Self::acquire) resolves to a
+/// permit, never to an error, so a closed semaphore would have nothing to answer a waiter
+/// with. To stop acquirers, race the acquire against a shutdown signal (an
+/// [`Event`](crate::Event)), bound it with a deadline, or hand work out through a
+/// [`Queue`](crate::Queue), which closes.
+///
 /// # Memory ordering
 ///
 /// Everything a task did before returning permits (drop, [`release`](Self::release))
@@ -110,7 +118,7 @@ impl Semaphore {
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
     /// let sem = Semaphore::new(5);
     /// let three = sem.acquire_many(3).await;
-    /// assert_eq!(three.count(), 3);
+    /// assert_eq!(three.num_permits(), 3);
     /// assert_eq!(sem.available(), 2);
     /// # }
     /// ```
@@ -210,14 +218,48 @@ impl Semaphore {
         self.permits.release(1);
     }
 
-    /// Adds `n` permits, as `n` calls of [`release`](Self::release).
+    /// Adds `n` permits at once: the batch form of [`release`](Self::release), the same as `n`
+    /// calls of it. The permits go to the oldest waiting requests first, FIFO, as many as they
+    /// serve whole; the rest stay free.
     ///
     /// # Panics
     ///
     /// If the free permits would exceed [`Semaphore::MAX_PERMITS`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(0);
+    /// sem.add_permits(3);
+    /// assert_eq!(sem.available(), 3);
+    /// ```
     #[inline]
     pub fn add_permits(&self, n: usize) {
         self.permits.release(n);
+    }
+
+    /// Removes up to `n` free permits for good and returns how many it removed (tokio's
+    /// `forget_permits`). Permits held by permit objects, or already promised to a queued
+    /// request, are not touched: to retire those, [`forget`](SemaphorePermit::forget) the
+    /// permit. Queued requests are not served by it; they wait for permits returned later.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use toro_sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(10);
+    /// let held = sem.try_acquire_many(4).unwrap();
+    /// assert_eq!(sem.forget_permits(8), 6); // only the 6 free ones
+    /// assert_eq!(sem.available(), 0);
+    /// drop(held); // held permits come back as usual
+    /// assert_eq!(sem.available(), 4);
+    /// ```
+    #[inline]
+    pub fn forget_permits(&self, n: usize) -> usize {
+        self.permits.forget_available(n)
     }
 
     /// Permits neither held nor promised to a queued request (toro's `counter`).

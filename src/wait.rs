@@ -6,6 +6,7 @@
 //! pick-up, drop-on-cancel, and the withdrawal a deadline needs. [`Waitable`] is the face it
 //! shows to [`WithDeadline`](crate::future::WithDeadline) and to `.block()`.
 
+use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use crate::sync::MutexGuard;
@@ -97,6 +98,45 @@ pub trait Waitable: Unpin + crate::wait::sealed::Sealed {
     fn expire(&mut self) -> Self::Timed;
     #[doc(hidden)]
     fn ok(output: Self::Output) -> Self::Timed;
+}
+
+/// The same interface for a waiting future that must be pinned because it runs user code (a
+/// future of its own, such as [`AsyncResult::get_or_init`](crate::AsyncResult::get_or_init)'s
+/// initializer). Every [`Waitable`] is one; [`WithDeadline`](crate::future::WithDeadline)
+/// and `.block()` take either.
+///
+/// Implemented by waiting futures of the crate only; it cannot be implemented outside it.
+pub trait PinnedWaitable: crate::wait::sealed::Sealed {
+    /// What the wait resolves to.
+    type Output;
+    /// What the wait resolves to with a deadline.
+    type Timed;
+    #[doc(hidden)]
+    fn poll_wait_pinned(self: Pin<&mut Self>, cx: Option<&mut Context<'_>>) -> Poll<Self::Output>;
+    #[doc(hidden)]
+    fn expire_pinned(self: Pin<&mut Self>) -> Self::Timed;
+    #[doc(hidden)]
+    fn ok_pinned(output: Self::Output) -> Self::Timed;
+}
+
+impl<W: Waitable> PinnedWaitable for W {
+    type Output = W::Output;
+    type Timed = W::Timed;
+
+    #[inline]
+    fn poll_wait_pinned(self: Pin<&mut Self>, cx: Option<&mut Context<'_>>) -> Poll<W::Output> {
+        Pin::into_inner(self).poll_wait(cx)
+    }
+
+    #[inline]
+    fn expire_pinned(self: Pin<&mut Self>) -> W::Timed {
+        Pin::into_inner(self).expire()
+    }
+
+    #[inline]
+    fn ok_pinned(output: W::Output) -> W::Timed {
+        W::ok(output)
+    }
 }
 
 pub(crate) mod sealed {

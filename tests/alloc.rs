@@ -123,6 +123,39 @@ fn zero_allocations_per_parked_waiter_in_steady_state() {
     }
 }
 
+/// `get_or_init` callers waiting for a running initializer park without allocating, as `get`
+/// waiters do; `take` resets the result between rounds.
+#[test]
+fn zero_allocations_per_get_or_init_waiter_in_steady_state() {
+    let mut result = AsyncResult::<()>::new();
+    let gate = Event::new();
+    let n = 64;
+    let (waker, _) = common::counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    for round in 0..2 {
+        let (allocs, _, ()) = {
+            let mut runner = result.get_or_init(|| gate.wait());
+            assert!(std::pin::Pin::new(&mut runner).poll(&mut cx).is_pending());
+            allocations(|| {
+                park_and_release(
+                    n,
+                    || result.get_or_init(|| gate.wait()),
+                    || {
+                        gate.set();
+                        assert!(std::pin::Pin::new(&mut runner).poll(&mut cx).is_ready());
+                    },
+                )
+            })
+        };
+        gate.clear();
+        assert_eq!(result.take(), Some(()));
+        if round == 1 {
+            // The test's own Vec of futures and its waker.
+            assert_eq!(allocs, 2);
+        }
+    }
+}
+
 #[test]
 fn a_million_timeouts_and_drops_leave_nothing() {
     let sem = Semaphore::new(0);

@@ -461,3 +461,423 @@ async fn set_once_race_tasks() {
         assert_eq!(drops.load(Ordering::SeqCst), 4 * (round + 1));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// get_or_init / get_or_try_init / take: the once-cell side.
+// ---------------------------------------------------------------------------------------------
+
+use toro_sync::Event;
+
+/// An initializer that counts its calls and completes with `value` once `gate` is set.
+fn gated<'a>(
+    gate: &'a Event,
+    calls: &'a AtomicUsize,
+    value: usize,
+) -> impl FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = usize> + 'a>> {
+    move || {
+        calls.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async move {
+            gate.wait().await;
+            value
+        })
+    }
+}
+
+/// An initializer that must never run.
+fn never_runs<T>() -> std::future::Ready<T> {
+    panic!("this initializer must not run")
+}
+
+#[test]
+fn get_or_init_runs_the_initializer_once() {
+    let result = AsyncResult::new();
+    let calls = AtomicUsize::new(0);
+    let first = Polled::new(result.get_or_init(|| {
+        calls.fetch_add(1, Ordering::SeqCst);
+        async { 1 }
+    }))
+    .ready();
+    assert_eq!(*first, 1);
+    assert_eq!(*Polled::new(result.get_or_init(never_runs)).ready(), 1);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(result.try_get(), Ok(&1));
+    assert_eq!(result.set(2), Err(AlreadySet(2)));
+    assert_eq!(result.waiters(), 0);
+}
+
+/// Callers that find an initializer running queue (counted by `waiters()`), in FIFO order, and
+/// all get its value, woken oldest first in the call that stores it; their own initializers
+/// never run.
+#[test]
+fn concurrent_callers_wait_for_the_running_initializer() {
+    let result = AsyncResult::new();
+    let (gate, calls) = (Event::new(), AtomicUsize::new(0));
+    let log = WakeLog::default();
+    let mut runner = Polled::new(result.get_or_init(gated(&gate, &calls, 5)));
+    assert!(runner.is_pending());
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        result.waiters(),
+        0,
+        "the running initializer is not a waiter"
+    );
+    let mut queued: Vec<_> = (0..3)
+        .map(|i| Polled::with_waker(result.get_or_init(never_runs), log.waker(i)))
+        .collect();
+    let mut getter = Polled::with_waker(result.get(), log.waker(9));
+    for q in &mut queued {
+        assert!(q.is_pending());
+    }
+    assert!(getter.is_pending());
+    assert_eq!(result.waiters(), 4);
+    gate.set();
+    assert_eq!(*runner.ready(), 5);
+    let mut woken = log.take();
+    woken.sort_unstable();
+    assert_eq!(woken, vec![0, 1, 2, 9]);
+    for q in &mut queued {
+        assert_eq!(*q.ready(), 5);
+    }
+    assert_eq!(*getter.ready(), 5);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(result.waiters(), 0);
+}
+
+/// The running initializer's call is dropped: its turn is handed to the oldest queued caller
+/// alone (only it is woken), which runs its own initializer; the others keep waiting and get
+/// that value.
+#[test]
+fn cancelled_initializer_hands_the_turn_to_the_oldest_caller() {
+    let result = AsyncResult::new();
+    let (gate_a, gate_b) = (Event::new(), Event::new());
+    let (calls_a, calls_b, calls_c) = (
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+    );
+    let log = WakeLog::default();
+    let mut a = Polled::new(result.get_or_init(gated(&gate_a, &calls_a, 1)));
+    assert!(a.is_pending());
+    let mut b = Polled::with_waker(
+        result.get_or_init(gated(&gate_b, &calls_b, 2)),
+        log.waker(1),
+    );
+    let mut c = Polled::with_waker(
+        result.get_or_init(gated(&gate_b, &calls_c, 3)),
+        log.waker(2),
+    );
+    assert!(b.is_pending());
+    assert!(c.is_pending());
+    drop(a);
+    assert_eq!(
+        log.take(),
+        vec![1],
+        "exactly the oldest caller is handed the turn"
+    );
+    assert_eq!(result.waiters(), 1, "b holds the turn, c waits");
+    assert!(b.is_pending(), "b runs its own initializer");
+    assert_eq!(calls_b.load(Ordering::SeqCst), 1);
+    assert!(c.is_pending());
+    gate_a.set(); // a's initializer is gone: no effect
+    assert!(!result.is_ready());
+    gate_b.set();
+    assert_eq!(*b.ready(), 2);
+    // 1: b's initializer woken by its gate; 2: c, released with the value b stored.
+    assert_eq!(log.take(), vec![1, 2]);
+    assert_eq!(*c.ready(), 2);
+    assert_eq!(calls_a.load(Ordering::SeqCst), 1);
+    assert_eq!(calls_c.load(Ordering::SeqCst), 0);
+}
+
+/// A turn handed to a caller that is dropped before it runs passes on to the next one.
+#[test]
+fn a_turn_handed_to_a_dropped_caller_passes_on() {
+    let result = AsyncResult::new();
+    let gate = Event::new();
+    let calls = AtomicUsize::new(0);
+    let log = WakeLog::default();
+    let mut a = Polled::new(result.get_or_init(gated(&gate, &calls, 1)));
+    assert!(a.is_pending());
+    let mut b = Polled::with_waker(result.get_or_init(never_runs), log.waker(1));
+    let mut c = Polled::with_waker(result.get_or_init(|| async { 3 }), log.waker(2));
+    assert!(b.is_pending());
+    assert!(c.is_pending());
+    drop(a);
+    assert_eq!(log.take(), vec![1]);
+    drop(b); // granted the turn, never ran
+    assert_eq!(log.take(), vec![2]);
+    assert_eq!(*c.ready(), 3);
+    assert_eq!(result.waiters(), 0);
+}
+
+/// A newcomer does not barge past queued callers while the turn is being handed over.
+#[test]
+fn a_newcomer_queues_behind_a_handed_over_turn() {
+    let result = AsyncResult::new();
+    let gate = Event::new();
+    let calls = AtomicUsize::new(0);
+    let mut a = Polled::new(result.get_or_init(gated(&gate, &calls, 1)));
+    assert!(a.is_pending());
+    let mut b = Polled::new(result.get_or_init(|| async { 2 }));
+    assert!(b.is_pending());
+    drop(a);
+    let mut late = Polled::new(result.get_or_init(never_runs));
+    assert!(late.is_pending(), "the turn is b's");
+    assert_eq!(*b.ready(), 2);
+    assert_eq!(*late.ready(), 2);
+}
+
+/// A failed `get_or_try_init` returns its error and stores nothing; the next queued caller runs
+/// its own initializer.
+#[test]
+fn failed_initializer_returns_its_error_and_hands_the_turn_on() {
+    let result = AsyncResult::new();
+    let gate = Event::new();
+    let log = WakeLog::default();
+    let mut a = Polled::new(result.get_or_try_init(|| async {
+        gate.wait().await;
+        Err::<usize, &str>("boom")
+    }));
+    assert!(a.is_pending());
+    let mut b = Polled::with_waker(
+        result.get_or_try_init(|| async { Ok::<_, &str>(2) }),
+        log.waker(1),
+    );
+    let mut c = Polled::with_waker(
+        result.get_or_try_init(|| async { Err::<usize, &str>("unused") }),
+        log.waker(2),
+    );
+    assert!(b.is_pending());
+    assert!(c.is_pending());
+    gate.set();
+    assert_eq!(a.ready(), Err("boom"));
+    assert_eq!(log.take(), vec![1]);
+    assert!(!result.is_ready());
+    assert_eq!(b.ready(), Ok(&2));
+    assert_eq!(
+        c.ready(),
+        Ok(&2),
+        "c got the value; its own initializer never ran"
+    );
+    assert_eq!(
+        Polled::new(result.get_or_try_init(|| async { Err::<usize, &str>("late") })).ready(),
+        Ok(&2)
+    );
+}
+
+/// `set` while an initializer runs completes every queued caller with the value set; the
+/// initializer runs on, its value is dropped, and its call returns the value set.
+#[test]
+fn set_while_initializing_completes_everyone_and_drops_the_initializers_value() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let result = AsyncResult::new();
+    let gate = Event::new();
+    let mut runner = Polled::new(result.get_or_init(|| {
+        let drops = drops.clone();
+        let gate = &gate;
+        async move {
+            gate.wait().await;
+            Counted::new(1, &drops)
+        }
+    }));
+    assert!(runner.is_pending());
+    let mut queued = Polled::new(result.get_or_init(|| async { unreachable!() }));
+    assert!(queued.is_pending());
+    result.set(Counted::new(7, &drops)).ok().unwrap();
+    assert_eq!(queued.wakes(), 1);
+    assert_eq!(queued.ready().id, 7);
+    assert!(runner.is_pending(), "the initializer runs on");
+    gate.set();
+    let got = runner.ready();
+    assert_eq!(got.id, 7);
+    assert!(got.intact());
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        1,
+        "the initializer's value was dropped"
+    );
+    // A failing initializer overtaken by `set` returns the value set too.
+    let result = AsyncResult::new();
+    let mut failing = Polled::new(result.get_or_try_init(|| async {
+        gate.wait().await; // already set: completes on this poll
+        Err::<u8, ()>(())
+    }));
+    result.set(3).unwrap();
+    assert_eq!(failing.ready(), Ok(&3));
+}
+
+/// A panicking initializer passes the turn on (its call is dropped while unwinding).
+#[tokio::test(start_paused = true)]
+async fn panicking_initializer_passes_the_turn_on() {
+    let result = Arc::new(AsyncResult::new());
+    let panicking = tokio::spawn({
+        let result = result.clone();
+        async move {
+            *result
+                .get_or_init(|| async {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    panic!("initializer panics");
+                })
+                .await
+        }
+    });
+    tokio::task::yield_now().await;
+    let next = tokio::spawn({
+        let result = result.clone();
+        async move { *result.get_or_init(|| async { 8u32 }).await }
+    });
+    assert!(panicking.await.unwrap_err().is_panic());
+    assert_eq!(next.await.unwrap(), 8);
+    assert_eq!(result.waiters(), 0);
+}
+
+/// `.deadline(d)` bounds the wait and the initializer; expiry passes the turn on.
+#[tokio::test(start_paused = true)]
+async fn deadline_bounds_the_initializer_and_passes_the_turn_on() {
+    let result = Arc::new(AsyncResult::new());
+    let start = tokio::time::Instant::now();
+    let slow = result
+        .get_or_init(std::future::pending::<u8>)
+        .deadline(Duration::from_secs(2));
+    let waiting = tokio::spawn({
+        let result = result.clone();
+        async move {
+            let value = *result.get_or_init(|| async { 4 }).await;
+            (value, start.elapsed())
+        }
+    });
+    assert_eq!(slow.await, Err(Timeout));
+    assert_eq!(start.elapsed(), Duration::from_secs(2));
+    assert_eq!(waiting.await.unwrap(), (4, Duration::from_secs(2)));
+    // With the value set, a deadline call returns it at once.
+    assert_eq!(
+        result
+            .get_or_init(never_runs)
+            .deadline(Duration::ZERO)
+            .await,
+        Ok(&4)
+    );
+}
+
+/// A deadline already passed never starts the initializer; a waiting caller's deadline leaves
+/// the line and leaves nothing behind.
+#[tokio::test(start_paused = true)]
+async fn passed_deadline_and_waiting_caller_deadline() {
+    let result = AsyncResult::new();
+    assert_eq!(
+        result
+            .get_or_init(never_runs)
+            .deadline(Duration::ZERO)
+            .await,
+        Err(Timeout)
+    );
+    assert_eq!(
+        result
+            .get_or_try_init(|| async { Ok::<usize, ()>(1) })
+            .deadline(Duration::ZERO)
+            .await,
+        Err(Timeout)
+    );
+    let gate = Event::new();
+    let calls = AtomicUsize::new(0);
+    let (running, waiting) = tokio::join!(result.get_or_init(gated(&gate, &calls, 3)), async {
+        let late = result
+            .get_or_init(|| async { 9 })
+            .deadline(Duration::from_secs(1))
+            .await;
+        assert_eq!(result.waiters(), 0, "the timed-out caller left the line");
+        gate.set();
+        late
+    },);
+    assert_eq!(*running, 3);
+    assert_eq!(waiting, Err(Timeout));
+}
+
+/// `tokio::time::timeout` around the call is cancel safe: the turn passes on.
+#[tokio::test(start_paused = true)]
+async fn tokio_timeout_around_get_or_init_passes_the_turn_on() {
+    let result = AsyncResult::new();
+    let (timed, next) = tokio::join!(
+        tokio::time::timeout(
+            Duration::from_secs(1),
+            result.get_or_try_init(std::future::pending::<Result<u8, ()>>)
+        ),
+        result.get_or_try_init(|| async { Ok::<_, ()>(6) }),
+    );
+    assert!(timed.is_err());
+    assert_eq!(next, Ok(&6));
+}
+
+#[test]
+fn get_or_init_blocks_on_plain_threads() {
+    let result = Arc::new(AsyncResult::new());
+    let gate = Arc::new(Event::new());
+    let started = Arc::new(AtomicUsize::new(0));
+    let runner = std::thread::spawn({
+        let (result, gate, started) = (result.clone(), gate.clone(), started.clone());
+        move || {
+            *result
+                .get_or_init(|| {
+                    started.fetch_add(1, Ordering::SeqCst);
+                    async move {
+                        gate.wait().await;
+                        10
+                    }
+                })
+                .block()
+        }
+    });
+    while started.load(Ordering::SeqCst) == 0 {
+        std::thread::yield_now();
+    }
+    let waiter = std::thread::spawn({
+        let result = result.clone();
+        move || *result.get_or_init(never_runs).block()
+    });
+    while result.waiters() == 0 {
+        std::thread::yield_now();
+    }
+    gate.set();
+    assert_eq!(runner.join().unwrap(), 10);
+    assert_eq!(waiter.join().unwrap(), 10);
+    assert_eq!(*result.get_or_init(never_runs).block(), 10);
+    assert_eq!(
+        result
+            .get_or_init(never_runs)
+            .deadline(Duration::ZERO)
+            .block(),
+        Ok(&10)
+    );
+}
+
+#[test]
+fn take_resets_to_unset() {
+    let mut result = AsyncResult::new();
+    assert_eq!(result.take(), None);
+    result.set(String::from("a")).unwrap();
+    assert_eq!(result.take().as_deref(), Some("a"));
+    assert!(!result.is_ready());
+    assert_eq!(result.try_get(), Err(NotReady));
+    assert_eq!(
+        *Polled::new(result.get_or_init(|| async { String::from("b") })).ready(),
+        "b"
+    );
+    assert_eq!(result.take().as_deref(), Some("b"));
+    result.set(String::from("c")).unwrap();
+    assert_eq!(result.into_inner().as_deref(), Some("c"));
+}
+
+#[test]
+fn get_or_init_futures_are_send_and_debug() {
+    fn assert_send_val<T: Send>(_: &T) {}
+    let result = AsyncResult::<u8>::new();
+    let fut = result.get_or_init(|| async { 1 });
+    assert_send_val(&fut);
+    assert_eq!(
+        format!("{fut:?}"),
+        "AsyncResultGetOrInit { initializing: false, .. }"
+    );
+    let fut = result.get_or_try_init(|| async { Ok::<u8, ()>(1) });
+    assert_send_val(&fut);
+    assert!(format!("{fut:?}").starts_with("AsyncResultGetOrTryInit"));
+}

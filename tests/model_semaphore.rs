@@ -33,7 +33,7 @@ trait Permit {
 
 impl Permit for SemaphorePermit<'_> {
     fn count(&self) -> usize {
-        SemaphorePermit::count(self)
+        SemaphorePermit::num_permits(self)
     }
     fn forget(self) {
         SemaphorePermit::forget(self)
@@ -42,7 +42,7 @@ impl Permit for SemaphorePermit<'_> {
 
 impl Permit for BoundedSemaphorePermit<'_> {
     fn count(&self) -> usize {
-        BoundedSemaphorePermit::count(self)
+        BoundedSemaphorePermit::num_permits(self)
     }
     fn forget(self) {
         BoundedSemaphorePermit::forget(self)

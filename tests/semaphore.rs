@@ -78,7 +78,7 @@ fn try_acquire_does_not_barge_past_a_queued_request() {
     assert!(sem.try_acquire().is_none());
     assert!(sem.is_locked());
     sem.release();
-    assert_eq!(big.ready().count(), 2);
+    assert_eq!(big.ready().num_permits(), 2);
 }
 
 #[test]
@@ -133,10 +133,10 @@ fn acquire_many_is_fifo_and_atomic() {
     assert!(big.is_pending());
     sem.release();
     let five = big.ready();
-    assert_eq!(five.count(), 5);
+    assert_eq!(five.num_permits(), 5);
     assert!(small.is_pending());
     drop(five);
-    assert_eq!(small.ready().count(), 1);
+    assert_eq!(small.ready().num_permits(), 1);
 }
 
 #[test]
@@ -147,7 +147,7 @@ fn cancelled_head_request_unblocks_those_behind() {
     assert!(head.is_pending() && next.is_pending());
     drop(head);
     assert_eq!(next.wakes(), 1);
-    assert_eq!(next.ready().count(), 1);
+    assert_eq!(next.ready().num_permits(), 1);
     // Dropping that permit gives back 1: 3 again.
     assert_eq!(sem.available(), 3);
 }
@@ -156,9 +156,9 @@ fn cancelled_head_request_unblocks_those_behind() {
 fn acquire_many_zero_succeeds_at_once() {
     let sem = Semaphore::new(0);
     let permit = Polled::new(sem.acquire_many(0)).ready();
-    assert_eq!(permit.count(), 0);
+    assert_eq!(permit.num_permits(), 0);
     let bsem = BoundedSemaphore::new(0);
-    assert_eq!(Polled::new(bsem.acquire_many(0)).ready().count(), 0);
+    assert_eq!(Polled::new(bsem.acquire_many(0)).ready().num_permits(), 0);
 }
 
 #[test]
@@ -203,7 +203,7 @@ fn forget_keeps_permits_out() {
 fn owned_permits_release_on_drop() {
     let sem = Arc::new(Semaphore::new(1));
     let p = Polled::new(sem.clone().acquire_owned()).ready();
-    assert_eq!(p.count(), 1);
+    assert_eq!(p.num_permits(), 1);
     let mut w = Polled::new(sem.clone().acquire_many_owned(1));
     assert!(w.is_pending());
     drop(p);
@@ -374,4 +374,194 @@ fn bounded_owned_and_wait_unlocked() {
     assert!(matches!(idle.poll(), Poll::Ready(())));
     assert_eq!(sem.bound(), 1);
     assert!(format!("{sem:?}").contains("bound: 1"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// forget_permits, num_permits, split, merge.
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn forget_permits_removes_only_free_permits() {
+    let sem = Semaphore::new(5);
+    assert_eq!(sem.forget_permits(0), 0);
+    let held = sem.try_acquire_many(2).unwrap();
+    assert_eq!(sem.forget_permits(10), 3, "only the free ones");
+    assert_eq!(sem.available(), 0);
+    assert_eq!(sem.forget_permits(1), 0);
+    drop(held);
+    assert_eq!(sem.available(), 2, "held permits come back");
+}
+
+/// With requests queued (the locked path), forgetting takes free permits that the head request
+/// cannot use yet, serves nobody, and keeps the queue's order.
+#[test]
+fn forget_permits_with_queued_requests() {
+    let sem = Semaphore::new(2);
+    let log = WakeLog::default();
+    let mut big = Polled::with_waker(sem.acquire_many(3), log.waker(0));
+    let mut small = Polled::with_waker(sem.acquire(), log.waker(1));
+    assert!(big.is_pending());
+    assert!(small.is_pending());
+    assert_eq!(sem.forget_permits(1), 1);
+    assert_eq!(sem.available(), 1);
+    assert!(log.take().is_empty(), "forgetting serves nobody");
+    sem.add_permits(1);
+    assert!(log.take().is_empty(), "2 free, the head needs 3");
+    sem.add_permits(1);
+    assert_eq!(log.take(), vec![0]);
+    let three = big.ready();
+    assert_eq!(three.num_permits(), 3);
+    assert!(small.is_pending());
+    assert_eq!(sem.forget_permits(usize::MAX), 0);
+    assert_eq!(sem.waiters(), 1);
+    drop(three);
+    assert_eq!(log.take(), vec![1]);
+    drop(small.ready());
+    assert_eq!(sem.available(), 3);
+}
+
+/// A waiter granted its permits (not yet polled) holds them: forgetting does not take them.
+#[test]
+fn forget_permits_does_not_take_promised_permits() {
+    let sem = Semaphore::new(0);
+    let mut w = Polled::new(sem.acquire_many(2));
+    assert!(w.is_pending());
+    sem.add_permits(3);
+    assert_eq!(sem.forget_permits(3), 1);
+    assert_eq!(w.ready().num_permits(), 2);
+}
+
+#[test]
+fn bounded_forget_permits_lowers_circulation_until_released() {
+    let sem = BoundedSemaphore::new(4);
+    let held = sem.try_acquire().unwrap();
+    assert_eq!(sem.forget_permits(10), 3);
+    assert_eq!(sem.available(), 0);
+    drop(held);
+    assert_eq!(sem.available(), 1, "the held permit still circulates");
+    assert_eq!(sem.release(), Ok(()));
+    assert_eq!(sem.release(), Ok(()));
+    assert_eq!(sem.release(), Ok(()));
+    assert_eq!(sem.release(), Err(ReleaseError), "back at the bound");
+    assert_eq!(sem.available(), 4);
+}
+
+/// forget_permits racing permit drops and releases on other threads: the bound holds and
+/// every permit is accounted for.
+#[test]
+fn bounded_forget_permits_races_releases() {
+    for _ in 0..200 {
+        let sem = Arc::new(BoundedSemaphore::new(4));
+        let held = Polled::new(sem.clone().acquire_many_owned(2)).ready();
+        let forgetter = std::thread::spawn({
+            let sem = sem.clone();
+            move || sem.forget_permits(3)
+        });
+        let dropper = std::thread::spawn(move || drop(held));
+        let forgotten = forgetter.join().unwrap();
+        dropper.join().unwrap();
+        assert!(forgotten <= 3);
+        assert_eq!(sem.available(), 4 - forgotten);
+        let released = (0..8).filter(|_| sem.release().is_ok()).count();
+        assert_eq!(released, forgotten);
+        assert_eq!(sem.available(), 4);
+    }
+}
+
+#[test]
+fn split_and_merge_permits() {
+    let sem = Semaphore::new(5);
+    let mut p = sem.try_acquire_many(4).unwrap();
+    assert_eq!(p.num_permits(), 4);
+    assert!(p.split(5).is_none(), "more than it holds");
+    assert_eq!(p.num_permits(), 4);
+    let q = p.split(3).unwrap();
+    assert_eq!((p.num_permits(), q.num_permits()), (1, 3));
+    let empty = p.split(0).unwrap();
+    assert_eq!(empty.num_permits(), 0);
+    drop(empty);
+    assert_eq!(sem.available(), 1);
+    drop(q);
+    assert_eq!(sem.available(), 4, "each part returns its own permits");
+    let r = sem.try_acquire_many(2).unwrap();
+    p.merge(r);
+    assert_eq!(p.num_permits(), 3);
+    assert_eq!(sem.available(), 2);
+    drop(p);
+    assert_eq!(sem.available(), 5);
+}
+
+/// Split parts of one permit go to waiters one by one, FIFO.
+#[test]
+fn split_parts_serve_waiters_in_order() {
+    let sem = Semaphore::new(2);
+    let mut both = sem.try_acquire_many(2).unwrap();
+    let log = WakeLog::default();
+    let mut a = Polled::with_waker(sem.acquire(), log.waker(0));
+    let mut b = Polled::with_waker(sem.acquire(), log.waker(1));
+    assert!(a.is_pending());
+    assert!(b.is_pending());
+    let one = both.split(1).unwrap();
+    drop(one);
+    assert_eq!(log.take(), vec![0]);
+    drop(both);
+    assert_eq!(log.take(), vec![1]);
+    drop((a.ready(), b.ready()));
+    assert_eq!(sem.available(), 2);
+}
+
+#[test]
+fn split_and_merge_owned_permits() {
+    let sem = Arc::new(Semaphore::new(3));
+    let mut p = Polled::new(sem.clone().acquire_many_owned(3)).ready();
+    let q = p.split(2).unwrap();
+    drop(p);
+    assert_eq!(sem.available(), 1);
+    let mut r = sem.clone().try_acquire_owned().unwrap();
+    r.merge(q);
+    assert_eq!(r.num_permits(), 3);
+    drop(r);
+    assert_eq!(sem.available(), 3);
+}
+
+#[test]
+#[should_panic(expected = "merging permits from different semaphores")]
+fn merge_from_another_semaphore_panics() {
+    let (a, b) = (Semaphore::new(1), Semaphore::new(1));
+    let mut p = a.try_acquire().unwrap();
+    p.merge(b.try_acquire().unwrap());
+}
+
+#[test]
+#[should_panic(expected = "merging permits from different semaphores")]
+fn merge_owned_from_another_bounded_semaphore_panics() {
+    let (a, b) = (
+        Arc::new(BoundedSemaphore::new(1)),
+        Arc::new(BoundedSemaphore::new(1)),
+    );
+    let mut p = a.try_acquire_owned().unwrap();
+    p.merge(b.try_acquire_owned().unwrap());
+}
+
+/// Bounded: split and merge move held permits between permit objects; forgetting one part
+/// takes only its permits out of circulation.
+#[test]
+fn bounded_split_merge_forget() {
+    let sem = BoundedSemaphore::new(3);
+    let mut p = sem.try_acquire_many(3).unwrap();
+    let q = p.split(1).unwrap();
+    assert_eq!(
+        sem.release(),
+        Err(ReleaseError),
+        "split moves, it adds nothing"
+    );
+    q.forget();
+    assert_eq!(sem.release(), Ok(()));
+    assert_eq!(sem.release(), Err(ReleaseError));
+    let r = sem.try_acquire().unwrap();
+    p.merge(r);
+    assert_eq!(p.num_permits(), 3);
+    drop(p);
+    assert_eq!(sem.available(), 3);
+    assert!(format!("{:?}", sem.try_acquire().unwrap()).contains("num_permits: 1"));
 }

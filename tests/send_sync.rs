@@ -76,6 +76,26 @@ fn futures_are_send() {
     send::<ConditionWait<'static>>();
     send::<ConditionWaitWith<'static, u8>>();
     send::<AsyncResultGet<'static, u8>>();
+    send::<AsyncResultGetOrInit<'static, u8, fn() -> std::future::Ready<u8>, std::future::Ready<u8>>>(
+    );
+    send::<
+        AsyncResultGetOrTryInit<
+            'static,
+            u8,
+            fn() -> std::future::Ready<Result<u8, ()>>,
+            std::future::Ready<Result<u8, ()>>,
+        >,
+    >();
+    send::<
+        WithDeadline<
+            AsyncResultGetOrInit<
+                'static,
+                u8,
+                fn() -> std::future::Ready<u8>,
+                std::future::Ready<u8>,
+            >,
+        >,
+    >();
     send::<BarrierWait<'static>>();
     send::<QueuePut<'static, u8>>();
     send::<QueueGet<'static, u8>>();

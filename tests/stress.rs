@@ -85,7 +85,7 @@ async fn bounded_semaphore_stress() {
                     let Some(permit) = permit else {
                         continue;
                     };
-                    assert_eq!(permit.count(), k);
+                    assert_eq!(permit.num_permits(), k);
                     let (held, now) = Held::enter(&inside, k);
                     assert!(now <= BOUND, "{now} permits held at once");
                     hold(&exec, &mut rng).await;

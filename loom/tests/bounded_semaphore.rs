@@ -53,7 +53,7 @@ fn two_releasers_and_pending_waiter_stay_within_bound() {
             1,
             "releases that succeeded: {oks:?}"
         );
-        assert_eq!(permit.count(), 1);
+        assert_eq!(permit.num_permits(), 1);
         // W holds one; one is free; the bound is reached.
         assert_eq!(sem.available(), 1);
         assert_eq!(sem.waiters(), 0);
@@ -97,7 +97,7 @@ fn forget_vs_release_with_waiter() {
             );
         }
         let permit = pw.ready(&mut w);
-        assert_eq!(permit.count(), 1);
+        assert_eq!(permit.num_permits(), 1);
         assert_eq!(sem.available(), 0);
         assert_eq!(sem.waiters(), 0);
         assert!(sem.release().is_err(), "released past the bound");

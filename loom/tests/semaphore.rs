@@ -37,7 +37,7 @@ fn release_vs_drop_of_head_forwards_to_next() {
         releaser.join().unwrap();
         dropper.join().unwrap();
 
-        assert_eq!(permit.count(), 1);
+        assert_eq!(permit.num_permits(), 1);
         assert_eq!(sem.available(), 0);
         assert_eq!(sem.waiters(), 0);
         assert!(pa.wakes() <= 1, "A woken more than once");
@@ -96,7 +96,7 @@ fn release_vs_expire_of_head_exactly_one_outcome() {
 
         let b_permit = match outcome {
             Ok(a_permit) => {
-                assert_eq!(a_permit.count(), 1);
+                assert_eq!(a_permit.num_permits(), 1);
                 assert!(
                     pb.poll(&mut b).is_pending(),
                     "A and B both got the one permit"
@@ -113,7 +113,7 @@ fn release_vs_expire_of_head_exactly_one_outcome() {
                 pb.ready(&mut b)
             }
         };
-        assert_eq!(b_permit.count(), 1);
+        assert_eq!(b_permit.num_permits(), 1);
         assert_eq!(sem.available(), 0);
         assert_eq!(sem.waiters(), 0);
         drop(b_permit);
@@ -144,7 +144,7 @@ fn acquire_many_head_dropped_vs_release_serves_next() {
         releaser.join().unwrap();
         dropper.join().unwrap();
 
-        assert_eq!(permit.count(), 1);
+        assert_eq!(permit.num_permits(), 1);
         assert_eq!(sem.available(), 1);
         assert_eq!(sem.waiters(), 0);
         drop(permit);
@@ -178,7 +178,7 @@ fn acquire_many_head_leaving_serves_next_without_release() {
             "try_acquire barged past a queued request"
         );
 
-        assert_eq!(permit.count(), 1);
+        assert_eq!(permit.num_permits(), 1);
         assert_eq!(sem.available(), 0);
         assert_eq!(sem.waiters(), 0);
         drop(permit);
@@ -205,7 +205,7 @@ fn acquire_many_head_expired_vs_release_serves_next() {
         };
         let timer = thread::spawn(move || match head.expire() {
             Ok(permit) => {
-                assert_eq!(permit.count(), 2);
+                assert_eq!(permit.num_permits(), 2);
                 true
             }
             Err(Timeout) => false,
@@ -214,7 +214,7 @@ fn acquire_many_head_expired_vs_release_serves_next() {
         releaser.join().unwrap();
         let _head_won = timer.join().unwrap();
 
-        assert_eq!(permit.count(), 1);
+        assert_eq!(permit.num_permits(), 1);
         assert_eq!(sem.available(), 1);
         assert_eq!(sem.waiters(), 0);
         drop(permit);
@@ -291,7 +291,7 @@ fn last_waiter_leaving_vs_return_vs_new_waiter() {
         leaver.join().unwrap();
         returner.join().unwrap();
 
-        assert_eq!(permit.count(), 1);
+        assert_eq!(permit.num_permits(), 1);
         assert_eq!(sem.available(), 0);
         assert_eq!(sem.waiters(), 0);
         drop(permit);
@@ -359,7 +359,7 @@ fn acquire_many_vs_two_returns() {
         let ta = thread::spawn(move || drop(a));
         let tb = thread::spawn(move || drop(b));
         let both = block_on(sem.acquire_many(2));
-        assert_eq!(both.count(), 2);
+        assert_eq!(both.num_permits(), 2);
         assert_eq!(sem.available(), 0);
         ta.join().unwrap();
         tb.join().unwrap();
@@ -451,7 +451,7 @@ fn acquire_many_zero_succeeds_at_once_with_queued_request() {
         releaser.join().unwrap();
 
         match got {
-            std::task::Poll::Ready(permit) => assert_eq!(permit.count(), 0),
+            std::task::Poll::Ready(permit) => assert_eq!(permit.num_permits(), 0),
             std::task::Poll::Pending => {
                 panic!("acquire_many(0) did not succeed at once (a request was queued)")
             }
@@ -462,5 +462,59 @@ fn acquire_many_zero_succeeds_at_once_with_queued_request() {
         drop(permit);
         assert_eq!(sem.available(), 1);
         assert_eq!(sem.waiters(), 0);
+    });
+}
+
+/// `forget_permits` on the lock-free path races a lock-free `try_acquire` for the one permit:
+/// exactly one of them gets it.
+#[test]
+fn forget_permits_vs_try_acquire() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(1));
+        let forgetter = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.forget_permits(1))
+        };
+        let took = sem.try_acquire().map(|p| {
+            p.forget();
+        });
+        let forgot = forgetter.join().unwrap();
+        assert_eq!(forgot + usize::from(took.is_some()), 1);
+        assert_eq!(sem.available(), 0);
+    });
+}
+
+/// `forget_permits` on the locked path (a request for 3 queued, 2 free) races a release that
+/// may complete the request: every permit is forgotten, handed over or free, never two of
+/// these, and the request is served iff 3 were free at once.
+#[test]
+fn forget_permits_vs_release_with_queued_request() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(2));
+        let probe = Probe::new();
+        let mut big = sem.clone().acquire_many_owned(3);
+        probe.pending(&mut big);
+        let forgetter = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.forget_permits(2))
+        };
+        let releaser = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.release())
+        };
+        let forgot = forgetter.join().unwrap();
+        releaser.join().unwrap();
+        match probe.poll(&mut big) {
+            std::task::Poll::Ready(permit) => {
+                assert_eq!(forgot, 0);
+                assert_eq!(sem.available(), 0);
+                permit.forget();
+            }
+            std::task::Poll::Pending => {
+                assert_eq!(forgot, 2);
+                assert_eq!(sem.available(), 1);
+                assert_eq!(sem.waiters(), 1);
+            }
+        }
     });
 }

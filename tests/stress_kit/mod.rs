@@ -580,7 +580,7 @@ pub async fn semaphore_body<E: Exec>(exec: E) {
                     let Some(permit) = permit else {
                         continue;
                     };
-                    assert_eq!(permit.count(), k);
+                    assert_eq!(permit.num_permits(), k);
                     let (held, now) = Held::enter(&inside, k);
                     assert!(now <= SEM_PERMITS, "{now} permits held at once");
                     hold(&exec, &mut rng).await;
