@@ -7,29 +7,32 @@
 //!
 //! # A tour
 //!
-//! | toro | toro-sync |
-//! |---|---|
-//! | `yield x.wait(deadline=...)`, `Timeout` | `x.wait().deadline(d).await` → `Err(Timeout)` |
-//! | `yield lock.acquire()` + `release()` / `with (yield lock.acquire())` | `let g = lock.lock().await;` (drop releases) |
-//! | `Condition`: `wait()`, `notify(n)`, `notify_all()` | [`Condition`]: [`wait`](Condition::wait), [`notify`](Condition::notify), [`notify_all`](Condition::notify_all), and [`wait_with`](Condition::wait_with) a [`MutexGuard`] |
-//! | `Event`: `set()`, `clear()`, `is_set()`, `wait()` | [`Event`]: the same names |
-//! | `Semaphore(n)`, `acquire()`, `release()` | [`Semaphore::new`], [`acquire`](Semaphore::acquire) (drop releases), [`release`](Semaphore::release) adds one |
-//! | `Semaphore.counter`, `locked()`, `wait()` | [`available()`](Semaphore::available), [`is_locked()`](Semaphore::is_locked), [`wait_unlocked()`](Semaphore::wait_unlocked) |
-//! | `BoundedSemaphore` (`ValueError` on over-release) | [`BoundedSemaphore`] ([`release`](BoundedSemaphore::release) → `Err(ReleaseError)`) |
-//! | `Lock` | [`Lock`] = [`Mutex<()>`](Mutex); [`Mutex<T>`](Mutex) guards data |
-//! | `RWLock(max_readers)`, `acquire_read/write` | [`RwLock::with_max_readers`], [`read()`](RwLock::read) / [`write()`](RwLock::write) |
-//! | `AsyncResult`: `set`, `get`, `get_nowait` → `NotReady` | [`AsyncResult`]: [`set`](AsyncResult::set), [`get`](AsyncResult::get), [`try_get()`](AsyncResult::try_get) → `Err(NotReady)` |
-//! | (tokio's and async-lock's `OnceCell`) | [`AsyncResult::get_or_init`], [`get_or_try_init`](AsyncResult::get_or_try_init), [`take`](AsyncResult::take) |
-//! | (asyncio's `Barrier`) | [`Barrier`] |
-//! | `Queue(maxsize=0)` / `Queue(n)` | [`Queue::unbounded()`](Queue::unbounded) / [`Queue::bounded(n)`](Queue::bounded) |
-//! | `LifoQueue`, `PriorityQueue` | [`LifoQueue`], [`PriorityQueue`] (lowest first, FIFO among equals) |
-//! | `put_nowait` / `get_nowait` → `Full` / `Empty` | [`try_put`](Queue::try_put) / [`try_get`](Queue::try_get) → [`PutError::Full`] / [`GetError::Empty`] |
-//! | `JoinableQueue.task_done()` / `join()` | [`task_done()`](Queue::task_done) / [`join()`](Queue::join) on every queue ([`JoinableQueue`] = [`Queue`]) |
-//! | (asyncio 3.13's `shutdown()`) | [`close()`](Queue::close) |
-//! | (tokio's `Sender::closed()`) | [`closed()`](Queue::closed) waits for `close()` |
-//! | (tokio's `recv_many`) | [`get_many`](Queue::get_many) / [`try_get_many`](Queue::try_get_many); and [`put_many`](Queue::put_many) / [`try_put_many`](Queue::try_put_many) |
-//! | `maxsize` (tokio's `max_capacity()`) | [`capacity()`](Queue::capacity); free slots (tokio's `capacity()`): [`remaining()`](Queue::remaining) |
-//! | (`async for item in q`) | [`stream()`](Queue::stream) (a `futures_core::Stream`), and [`sink()`](Queue::sink) |
+//! | toro | toro-sync | tokio::sync / async-lock |
+//! |---|---|---|
+//! | `yield x.wait(deadline=...)`, `Timeout` | `x.wait().deadline(d).await` → `Err(Timeout)` | `tokio::time::timeout(d, x)` |
+//! | (none) | `.block()` on every wait, from a plain thread | `blocking_lock`, `blocking_recv` |
+//! | `yield lock.acquire()` + `release()` / `with (yield lock.acquire())` | `let g = lock.lock().await;` (drop releases) | the same |
+//! | `Lock` | [`Lock`] = [`Mutex<()>`](Mutex); [`Mutex<T>`](Mutex) guards data: [`lock_owned`](Mutex::lock_owned), [`MutexGuard::map`] / [`try_map`](MutexGuard::try_map) | `Mutex::lock_owned`, `MutexGuard::map`, `MappedMutexGuard` |
+//! | `Condition`: `wait()`, `notify(n)`, `notify_all()` | [`Condition`]: [`wait`](Condition::wait), [`notify`](Condition::notify), [`notify_all`](Condition::notify_all), and [`wait_with`](Condition::wait_with) a [`MutexGuard`] | `Notify::notify_one` / `notify_waiters`; std's `Condvar` |
+//! | `Event`: `set()`, `clear()`, `is_set()`, `wait()` | [`Event`]: the same names | (event-listener's `Event` is a notifier; no flag) |
+//! | `Semaphore(n)`, `acquire()`, `release()` | [`Semaphore::new`], [`acquire`](Semaphore::acquire) (drop releases), [`release`](Semaphore::release) adds one, [`add_permits`](Semaphore::add_permits) adds n | `acquire`, `add_permits` |
+//! | `Semaphore.counter`, `locked()`, `wait()` | [`available()`](Semaphore::available), [`is_locked()`](Semaphore::is_locked), [`wait_unlocked()`](Semaphore::wait_unlocked) | `available_permits()` |
+//! | (none) | [`forget_permits`](Semaphore::forget_permits), permits' [`forget`](SemaphorePermit::forget), [`num_permits`](SemaphorePermit::num_permits), [`split`](SemaphorePermit::split), [`merge`](SemaphorePermit::merge); `acquire_many`, `acquire_owned` | the same names; tokio's `close()` has no equivalent (see [`Semaphore`]: an acquire never fails) |
+//! | `BoundedSemaphore` (`ValueError` on over-release) | [`BoundedSemaphore`] ([`release`](BoundedSemaphore::release) → `Err(ReleaseError)`) | (none) |
+//! | `RWLock(max_readers)`, `acquire_read/write` | [`RwLock::with_max_readers`], [`read()`](RwLock::read) / [`write()`](RwLock::write), [`read_owned`](RwLock::read_owned) / [`write_owned`](RwLock::write_owned) | `RwLock::with_max_readers`, `read_owned`, `write_owned` |
+//! | (none) | [`RwLockWriteGuard::downgrade`], `map` / `try_map` on every guard | tokio's and async-lock's `downgrade`, tokio's mapped guards |
+//! | (none) | [`upgradable_read`](RwLock::upgradable_read) → [`RwLockUpgradableReadGuard`]: [`upgrade`](RwLockUpgradableReadGuard::upgrade), [`try_upgrade`](RwLockUpgradableReadGuard::try_upgrade), [`downgrade`](RwLockUpgradableReadGuard::downgrade) | async-lock's `upgradable_read` |
+//! | `AsyncResult`: `set`, `get`, `get_nowait` → `NotReady` | [`AsyncResult`]: [`set`](AsyncResult::set), [`get`](AsyncResult::get), [`try_get()`](AsyncResult::try_get) → `Err(NotReady)`, [`take`](AsyncResult::take), [`into_inner`](AsyncResult::into_inner) | `OnceCell::set`, `get`, `take`, `into_inner` |
+//! | (the caching pattern of toro's docs) | [`get_or_init`](AsyncResult::get_or_init), [`get_or_try_init`](AsyncResult::get_or_try_init): one initializer at a time, the next caller in FIFO order runs its own if one fails or is cancelled | `OnceCell::get_or_init`, `get_or_try_init` |
+//! | (asyncio's `Barrier`) | [`Barrier`] | `Barrier`, `BarrierWaitResult::is_leader` |
+//! | `Queue(maxsize=0)` / `Queue(n)` | [`Queue::unbounded()`](Queue::unbounded) / [`Queue::bounded(n)`](Queue::bounded) | `mpsc::unbounded_channel()` / `mpsc::channel(n)` |
+//! | `LifoQueue`, `PriorityQueue` | [`LifoQueue`], [`PriorityQueue`] (lowest first, FIFO among equals): one [`GenericQueue`] over its order | (none) |
+//! | `put_nowait` / `get_nowait` → `Full` / `Empty` | [`try_put`](Queue::try_put) / [`try_get`](Queue::try_get) → [`PutError::Full`] / [`GetError::Empty`] | `try_send` / `try_recv` |
+//! | `JoinableQueue.task_done()` / `join()` | [`task_done()`](Queue::task_done) / [`join()`](Queue::join) on every queue ([`JoinableQueue`] = [`Queue`]) | (none) |
+//! | (asyncio 3.13's `shutdown()`) | [`close()`](Queue::close), and [`closed()`](Queue::closed) waits for it | `Receiver::close`, `Sender::closed()` |
+//! | (none) | [`get_many`](Queue::get_many) / [`try_get_many`](Queue::try_get_many); [`put_many`](Queue::put_many) / [`try_put_many`](Queue::try_put_many) | `recv_many` |
+//! | `maxsize` | [`capacity()`](Queue::capacity); free slots now: [`remaining()`](Queue::remaining) | `max_capacity()`; free slots: `capacity()` |
+//! | (`async for item in q`) | [`stream()`](Queue::stream) (a `futures_core::Stream`), and [`sink()`](Queue::sink); [`reserve()`](Queue::reserve) a slot | `ReceiverStream`; `Sender::reserve` |
 //!
 //! # Waiting
 //!
