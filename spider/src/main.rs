@@ -8,7 +8,7 @@
 //! fetches in flight in Redis (see `toro_spider::distributed`). A worker is this binary again
 //! with the hidden `--worker ID` flag.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -275,6 +275,7 @@ async fn worker(id: usize, args: &Args) -> ExitCode {
         );
         return ExitCode::from(2);
     };
+    watch_parent(id);
     let config = WorkerConfig {
         id,
         redis_url,
@@ -292,6 +293,23 @@ async fn worker(id: usize, args: &Args) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A worker's stdin is a pipe from its parent, which never writes to it: end of file means
+/// the parent is gone, and so is the crawl.
+fn watch_parent(id: usize) {
+    std::thread::spawn(move || {
+        let mut byte = [0u8; 1];
+        loop {
+            match std::io::stdin().read(&mut byte) {
+                Ok(0) | Err(_) => {
+                    eprintln!("[worker {id}] the parent process is gone: stopping");
+                    std::process::exit(3);
+                }
+                Ok(_) => {}
+            }
+        }
+    });
 }
 
 /// How a worker process ended.
@@ -372,7 +390,8 @@ async fn run_distributed(
             .arg("--fetch-timeout-ms")
             .arg(args.fetch_timeout_ms.to_string())
             .env(distributed::REDIS_URL_ENV, &url)
-            .stdin(std::process::Stdio::null())
+            // Never written: the worker stops when it reads end of file (the parent died).
+            .stdin(std::process::Stdio::piped())
             .kill_on_drop(true);
         if let Some(max) = max_urls {
             command.arg("--max-urls").arg(max.to_string());
@@ -388,7 +407,9 @@ async fn run_distributed(
         let (kill, killed) = oneshot::channel::<()>();
         kills.push(kill);
         let exits_tx = exits_tx.clone();
+        let stdin = child.stdin.take();
         tokio::spawn(async move {
+            let _stdin = stdin; // open while the worker runs
             let status = tokio::select! {
                 status = child.wait() => status,
                 Ok(()) = killed => {
