@@ -433,11 +433,11 @@ pub fn extract_links(base: &Url, html: &str) -> Vec<Url> {
         };
         at = end;
         let href = html[start..end].trim().replace("&amp;", "&");
-        if let Ok(mut link) = base.join(&href) {
-            if matches!(link.scheme(), "http" | "https") {
-                link.set_fragment(None);
-                links.push(link);
-            }
+        if let Ok(mut link) = base.join(&href)
+            && matches!(link.scheme(), "http" | "https")
+        {
+            link.set_fragment(None);
+            links.push(link);
         }
     }
     links

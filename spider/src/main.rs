@@ -627,8 +627,8 @@ async fn show_workers(
                 continue;
             };
             done += progress.done();
-            if terminal {
-                bars[id].set_message(progress.line());
+            if let Some(bar) = bars.get(id) {
+                bar.set_message(progress.line());
             } else if !stopping {
                 println!(
                     "[worker {id}] [{:>5.1} s] {}",
@@ -637,9 +637,9 @@ async fn show_workers(
                 );
             }
         }
-        if terminal {
-            bars[0].set_length(discovered);
-            bars[0].set_position(done);
+        if let Some(total) = bars.first() {
+            total.set_length(discovered);
+            total.set_position(done);
         } else if !stopping {
             println!(
                 "[all] [{:>5.1} s] {done} of {discovered} URLs fetched",
