@@ -55,6 +55,9 @@ use crate::crawl::{self, Fetched, Outcome, Report};
 pub const QUEUE: &str = "urls";
 /// The name of the semaphore capping the fetches in flight.
 pub const SEMAPHORE: &str = "fetches";
+/// The name of the event the parent sets when the crawl deadline passes: workers stop
+/// taking URLs (the single-process crawl aborts its dispatcher).
+pub const STOP: &str = "stop";
 /// The environment variable that passes the Redis URL to a worker process (not its command
 /// line, where a password would show in the process list).
 pub const REDIS_URL_ENV: &str = "TORO_SPIDER_REDIS_URL";
@@ -315,6 +318,19 @@ impl Coordinator {
     /// [`Error::Timeout`], or Redis failing.
     pub async fn join(&self, timeout: Duration) -> Result<(), Error> {
         self.queue.join().deadline(timeout).await
+    }
+
+    /// Tells the workers to stop taking URLs (the crawl deadline passed).
+    ///
+    /// # Errors
+    ///
+    /// If Redis fails.
+    pub async fn stop(&self) -> Result<(), String> {
+        self.client
+            .event(STOP)
+            .set()
+            .await
+            .map_err(toro_error("cannot stop the workers"))
     }
 
     /// Closes the queue: workers waiting for a URL stop.
@@ -590,13 +606,27 @@ pub async fn run_worker(config: WorkerConfig) -> Result<(), String> {
             }
         }
     });
+    let stop = client.event(STOP);
+    let mut stopped = std::pin::pin!(stop.wait());
     let mut tasks = JoinSet::new();
     let outcome = loop {
-        let permit = match semaphore.acquire().await {
-            Ok(permit) => permit,
-            Err(e) => break Err(format!("acquire a fetch permit: {e}")),
+        let permit = tokio::select! {
+            biased;
+            _ = &mut stopped => break Ok(()),
+            permit = semaphore.acquire() => match permit {
+                Ok(permit) => permit,
+                Err(e) => break Err(format!("acquire a fetch permit: {e}")),
+            },
         };
-        match worker.queue.get().await {
+        let delivery = tokio::select! {
+            biased;
+            _ = &mut stopped => {
+                let _ = permit.release().await;
+                break Ok(());
+            }
+            delivery = worker.queue.get() => delivery,
+        };
+        match delivery {
             Ok(delivery) => {
                 tasks.spawn(worker.clone().process(delivery, permit));
             }
@@ -775,10 +805,12 @@ impl Worker {
         } else {
             return Ok(());
         }
-        self.queue
-            .put(link.to_owned())
-            .await
-            .map_err(|e| format!("put {link}: {e}"))
+        match self.queue.put(link.to_owned()).await {
+            Ok(()) => Ok(()),
+            // The crawl is over (its deadline passed): the link stays unfetched.
+            Err(e) if e.is_closed() => Ok(()),
+            Err(e) => Err(format!("put {link}: {e}")),
+        }
     }
 }
 

@@ -458,6 +458,10 @@ async fn run_distributed(
     };
     let elapsed = started.elapsed();
     let mut ok = true;
+    if !finished && let Err(e) = coordinator.stop().await {
+        eprintln!("error: {e}");
+        ok = false;
+    }
     if let Err(e) = coordinator.close().await {
         eprintln!("error: {e}");
         ok = false;
