@@ -236,3 +236,96 @@ fn local_redis_without_redis_server_says_how_to_install_it() {
         "stderr: {stderr}"
     );
 }
+
+/// The window a kill can hit between claiming a link (`HSETNX visited`) and putting it: the
+/// first attempt at page 0 claims its links and dies before putting any (simulated: claims
+/// written by hand, the delivery given back). The redelivered page puts them again, so the
+/// crawl is still complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_redelivered_after_claiming_its_links_puts_them_again() {
+    use toro_spider::crawl::extract_links;
+    use toro_spider::distributed::{
+        Coordinator, QUEUE, SpiderKeys, WorkerConfig, fresh_prefix, run_worker,
+    };
+    use toro_spider::site::{self, Site, SiteConfig};
+
+    let redis = redis();
+    let url = redis.url();
+    let mut config = SiteConfig::new(300, 42);
+    config.slow_delay = Duration::from_secs(60);
+    let site = std::sync::Arc::new(Site::generate(config));
+    let reach = site.reachable();
+    let server = site::serve(site.clone()).await.unwrap();
+    let start = reqwest::Url::parse(&server.start_url()).unwrap();
+
+    let prefix = fresh_prefix();
+    let lease = Duration::from_secs(5);
+    let coordinator = Coordinator::connect(&url, &prefix, 4, lease).await.unwrap();
+    coordinator.seed(&start).await.unwrap();
+
+    // The first attempt: taken, links claimed for page 0, then given back unfinished.
+    let client = toro_sync_redis::Client::builder(&url)
+        .prefix(&prefix)
+        .connect()
+        .await
+        .unwrap();
+    let queue = client.queue::<String>(QUEUE);
+    let first = queue.get().await.unwrap();
+    assert_eq!((first.attempt(), first.item()), (1, &start.to_string()));
+    let keys = SpiderKeys::new(&prefix);
+    let mut raw = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let _: i64 = redis::cmd("SADD")
+        .arg(keys.taken())
+        .arg(start.as_str())
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    let links = extract_links(&start, &site.render(0));
+    let mut claimed = 0;
+    for link in links.iter().filter(|l| l.origin() == start.origin()) {
+        let new: i64 = redis::cmd("HSETNX")
+            .arg(keys.visited())
+            .arg(link.as_str())
+            .arg(start.as_str())
+            .query_async(&mut raw)
+            .await
+            .unwrap();
+        claimed += new;
+    }
+    assert!(claimed >= 3, "page 0's children are claimed: {claimed}");
+    first.retry().await.unwrap();
+
+    let worker = tokio::spawn(run_worker(WorkerConfig {
+        id: 1,
+        redis_url: url.clone(),
+        prefix: prefix.clone(),
+        start: start.clone(),
+        concurrency: 4,
+        lease,
+        fetch_timeout: Duration::from_secs(2),
+        max_urls: None,
+    }));
+    let started = Instant::now();
+    coordinator.join(Duration::from_secs(40)).await.unwrap();
+    coordinator.close().await.unwrap();
+    worker.await.unwrap().unwrap();
+    let report = coordinator.report(started.elapsed(), true).await.unwrap();
+    println!("{}", report.summary());
+    assert_eq!(report.redeliveries, 1, "page 0 was delivered twice");
+    assert_eq!(report.report.pages, reach.pages.len(), "pages");
+    assert_eq!(report.report.timeouts, reach.slow.len(), "timeouts");
+    assert_eq!(report.report.not_found, reach.missing.len(), "404s");
+    assert_eq!(report.report.errors, 0);
+    assert_eq!(report.dead_letters, 0);
+    for i in 0..site.pages.len() {
+        let expected = reach.pages.contains(&i) || reach.slow.contains(&i);
+        assert_eq!(server.hits().page(i), u32::from(expected), "page {i}");
+    }
+    drop((queue, client));
+    coordinator.cleanup().await.unwrap();
+    assert_eq!(dbsize(&redis), 0, "the run's keys are deleted");
+}
