@@ -896,3 +896,30 @@ impl Drop for LocalRedis {
         let _ = self.kill();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_round_trip() {
+        for outcome in [
+            Outcome::Page,
+            Outcome::NotFound,
+            Outcome::Timeout,
+            Outcome::Error("HTTP 500 | odd: text".into()),
+        ] {
+            assert_eq!(decode(&encode(&outcome)), outcome);
+        }
+    }
+
+    #[test]
+    fn keys_share_the_prefix_and_one_hash_tag() {
+        let keys = SpiderKeys::new("toro-spider:1:2:");
+        for key in [keys.visited(), keys.taken(), keys.fetched(), keys.worker(3)] {
+            assert!(key.starts_with("toro-spider:1:2:{spider}:"), "{key}");
+        }
+        assert_eq!(glob_escape("a*b?[c]\\"), "a\\*b\\?\\[c\\]\\\\");
+        assert!(fresh_prefix().starts_with(&format!("toro-spider:{}:", std::process::id())));
+    }
+}
