@@ -156,14 +156,8 @@ impl Crawler {
     /// If `config.concurrency` is 0.
     pub fn new(config: CrawlConfig) -> Result<Self, reqwest::Error> {
         assert!(config.concurrency > 0, "concurrency must be at least 1");
-        let mut client = Client::builder()
-            .user_agent(concat!("toro-spider/", env!("CARGO_PKG_VERSION")))
-            .pool_max_idle_per_host(config.concurrency);
-        if is_loopback(&config.start) {
-            client = client.no_proxy();
-        }
         Ok(Crawler {
-            client: client.build()?,
+            client: http_client(&config.start, config.concurrency)?,
             config,
             progress: Arc::default(),
         })
@@ -310,8 +304,21 @@ impl Drop for Done<'_> {
     }
 }
 
+/// The crawler's HTTP client: up to `concurrency` idle connections kept per host, and no proxy
+/// for a site on loopback.
+pub(crate) fn http_client(start: &Url, concurrency: usize) -> Result<Client, reqwest::Error> {
+    let mut client = Client::builder()
+        .user_agent(concat!("toro-spider/", env!("CARGO_PKG_VERSION")))
+        .pool_max_idle_per_host(concurrency);
+    if is_loopback(start) {
+        client = client.no_proxy();
+    }
+    client.build()
+}
+
+/// How one fetch went: a page with its same-site links, or how it failed.
 #[derive(Clone, Debug)]
-enum Fetched {
+pub(crate) enum Fetched {
     Page(Vec<Url>),
     NotFound,
     Error(String),
@@ -321,7 +328,7 @@ enum Fetched {
 /// Fetches `url` within `timeout`. The request runs in its own task and sets an
 /// [`AsyncResult`]; waiting on it with `.deadline()` bounds the fetch, and the request is
 /// aborted when the deadline passes first.
-async fn fetch(client: &Client, url: Url, timeout: Duration) -> Fetched {
+pub(crate) async fn fetch(client: &Client, url: Url, timeout: Duration) -> Fetched {
     let result = Arc::new(AsyncResult::new());
     let request = tokio::spawn({
         let (client, result) = (client.clone(), result.clone());
@@ -426,11 +433,11 @@ pub fn extract_links(base: &Url, html: &str) -> Vec<Url> {
         };
         at = end;
         let href = html[start..end].trim().replace("&amp;", "&");
-        if let Ok(mut link) = base.join(&href) {
-            if matches!(link.scheme(), "http" | "https") {
-                link.set_fragment(None);
-                links.push(link);
-            }
+        if let Ok(mut link) = base.join(&href)
+            && matches!(link.scheme(), "http" | "https")
+        {
+            link.set_fragment(None);
+            links.push(link);
         }
     }
     links
