@@ -122,6 +122,7 @@ mod barrier;
 mod bounded_semaphore;
 mod client;
 pub mod codec;
+mod conn;
 mod engine;
 mod error;
 mod event;
