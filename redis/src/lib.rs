@@ -174,6 +174,7 @@
 //! handle's `T` are [`Error::Encoding`] for the call that read them.
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod async_result;
 mod barrier;
