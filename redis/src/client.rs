@@ -9,6 +9,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{ProtocolVersion, PushKind, Value};
 use tokio::sync::mpsc;
 
+use crate::conn::Conn;
 use crate::engine::Link;
 use crate::hub::Hub;
 use crate::keeper::{self, Job};
@@ -31,8 +32,18 @@ use crate::{AsyncResult, Barrier, BoundedSemaphore, Error, Event, Mutex, RwLock,
 #[derive(Clone)]
 #[must_use = "a builder does nothing until `connect()`"]
 pub struct ClientBuilder {
-    url: String,
+    target: Target,
     options: Options,
+}
+
+/// Where a client connects.
+#[derive(Clone)]
+enum Target {
+    /// One server, by URL.
+    Single(String),
+    /// A Redis Cluster, by the URLs of some of its nodes.
+    #[cfg(feature = "cluster")]
+    Cluster(Vec<String>),
 }
 
 /// The settings a connected client runs with.
@@ -85,7 +96,7 @@ impl ClientBuilder {
     /// [`Error::Unavailable`] if the server cannot be reached; [`Error::Protocol`] for a bad
     /// URL, refused credentials or a refused command.
     pub async fn connect(self) -> Result<Client, Error> {
-        Client::connect_with(&self.url, self.options).await
+        Client::connect_with(self.target, self.options).await
     }
 }
 
@@ -137,7 +148,7 @@ pub(crate) struct Inner {
     counter: AtomicU64,
     pub(crate) hub: Arc<Hub>,
     pub(crate) jobs: mpsc::UnboundedSender<Job>,
-    _subscriber: ConnectionManager,
+    _subscriber: Conn,
 }
 
 impl Inner {
@@ -172,52 +183,60 @@ impl Client {
     /// A builder for a client with other settings.
     pub fn builder(url: &str) -> ClientBuilder {
         ClientBuilder {
-            url: url.to_string(),
-            options: Options {
-                prefix: "toro:".into(),
-                lease: Duration::from_secs(30),
-                recheck: Duration::from_secs(1),
-                response_timeout: Duration::from_secs(2),
-            },
+            target: Target::Single(url.to_string()),
+            options: Options::default(),
         }
     }
 
-    async fn connect_with(url: &str, options: Options) -> Result<Client, Error> {
-        let command_client = redis::Client::open(url).map_err(|e| Error::from_redis(&e, None))?;
-        let info = command_client.get_connection_info().clone();
-        let secret = info.redis_settings().password().map(str::to_string);
-        let map = |e: redis::RedisError| Error::from_redis(&e, secret.as_deref());
+    /// Connects to a Redis Cluster with the default settings, through the URLs of some of its
+    /// nodes (one is enough; the others are found through it). See the crate docs' section
+    /// "Redis Cluster and failover".
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), toro_sync_redis::Error> {
+    /// let client = toro_sync_redis::Client::connect_cluster(&[
+    ///     "redis://10.0.0.1:6379",
+    ///     "redis://10.0.0.2:6379",
+    /// ])
+    /// .await?;
+    /// let guard = client.mutex("report").lock().await?;
+    /// # drop(guard); Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`ClientBuilder::connect`].
+    #[cfg(feature = "cluster")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cluster")))]
+    pub async fn connect_cluster(urls: &[&str]) -> Result<Client, Error> {
+        Client::cluster_builder(urls).connect().await
+    }
 
-        let resp3 = info
-            .redis_settings()
-            .clone()
-            .set_protocol(ProtocolVersion::RESP3);
-        let subscriber_client =
-            redis::Client::open(info.clone().set_redis_settings(resp3)).map_err(map)?;
+    /// A builder for a Redis Cluster client with other settings (as [`Client::builder`]).
+    #[cfg(feature = "cluster")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cluster")))]
+    pub fn cluster_builder(urls: &[&str]) -> ClientBuilder {
+        ClientBuilder {
+            target: Target::Cluster(urls.iter().map(|url| url.to_string()).collect()),
+            options: Options::default(),
+        }
+    }
 
-        let config = ConnectionManagerConfig::new()
-            .set_response_timeout(Some(options.response_timeout))
-            .set_connection_timeout(Some(options.response_timeout))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_millis(500));
-        let conn = ConnectionManager::new_with_config(command_client, config.clone())
-            .await
-            .map_err(map)?;
-
+    async fn connect_with(target: Target, options: Options) -> Result<Client, Error> {
         let client_id = random_id()?;
         let channel = client_channel(&options.prefix, &client_id);
         let hub = Arc::new(Hub::new());
         let push_hub = hub.clone();
-        let sub_config =
-            config
-                .set_automatic_resubscription()
-                .set_push_sender(move |push: redis::PushInfo| {
-                    on_push(&push_hub, push);
-                    Ok::<(), redis::aio::SendError>(())
-                });
-        let mut subscriber = ConnectionManager::new_with_config(subscriber_client, sub_config)
-            .await
-            .map_err(map)?;
+        let push_sender = move |push: redis::PushInfo| {
+            on_push(&push_hub, push);
+            Ok::<(), redis::aio::SendError>(())
+        };
+        let (conn, mut subscriber, secret) = match target {
+            Target::Single(url) => open_single(&url, &options, push_sender).await?,
+            #[cfg(feature = "cluster")]
+            Target::Cluster(urls) => open_cluster(&urls, &options, push_sender).await?,
+        };
+        let map = |e: redis::RedisError| Error::from_redis(&e, secret.as_deref());
         subscriber.subscribe(&channel).await.map_err(map)?;
 
         let scripts = Arc::new(Scripts::new());
@@ -332,6 +351,100 @@ impl Client {
     pub fn id(&self) -> &str {
         &self.inner.client_id
     }
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            prefix: "toro:".into(),
+            lease: Duration::from_secs(30),
+            recheck: Duration::from_secs(1),
+            response_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+/// The command and subscriber connections to one server, and its password (kept out of
+/// error messages).
+async fn open_single(
+    url: &str,
+    options: &Options,
+    push: impl redis::aio::AsyncPushSender,
+) -> Result<(Conn, Conn, Option<String>), Error> {
+    let command_client = redis::Client::open(url).map_err(|e| Error::from_redis(&e, None))?;
+    let info = command_client.get_connection_info().clone();
+    let secret = info.redis_settings().password().map(str::to_string);
+    let map = |e: redis::RedisError| Error::from_redis(&e, secret.as_deref());
+
+    let resp3 = info
+        .redis_settings()
+        .clone()
+        .set_protocol(ProtocolVersion::RESP3);
+    let subscriber_client =
+        redis::Client::open(info.clone().set_redis_settings(resp3)).map_err(map)?;
+
+    let config = ConnectionManagerConfig::new()
+        .set_response_timeout(Some(options.response_timeout))
+        .set_connection_timeout(Some(options.response_timeout))
+        .set_number_of_retries(2)
+        .set_max_delay(Duration::from_millis(500));
+    let conn = ConnectionManager::new_with_config(command_client, config.clone())
+        .await
+        .map_err(map)?;
+    let sub_config = config.set_automatic_resubscription().set_push_sender(push);
+    let subscriber = ConnectionManager::new_with_config(subscriber_client, sub_config)
+        .await
+        .map_err(map)?;
+    Ok((Conn::Single(conn), Conn::Single(subscriber), secret))
+}
+
+/// The command and subscriber connections to a Redis Cluster: redis-rs's async cluster
+/// connection routes every script by its first key (all of a primitive's keys share one
+/// slot), follows `MOVED`/`ASK` after a failover or resharding, and re-subscribes the
+/// subscriber after a reconnect. Hints are classic pub/sub (`PUBLISH` reaches every node), so
+/// the subscriber may listen on any node.
+#[cfg(feature = "cluster")]
+async fn open_cluster(
+    urls: &[String],
+    options: &Options,
+    push: impl redis::aio::AsyncPushSender,
+) -> Result<(Conn, Conn, Option<String>), Error> {
+    use redis::cluster::ClusterClient;
+
+    let Some(first) = urls.first() else {
+        return Err(Error::protocol(
+            "a cluster client needs at least one node URL",
+        ));
+    };
+    let secret = redis::Client::open(first.as_str())
+        .map_err(|e| Error::from_redis(&e, None))?
+        .get_connection_info()
+        .redis_settings()
+        .password()
+        .map(str::to_string);
+    let map = |e: redis::RedisError| Error::from_redis(&e, secret.as_deref());
+    let builder = || {
+        ClusterClient::builder(urls.iter().map(String::as_str))
+            .connection_timeout(options.response_timeout)
+            .response_timeout(options.response_timeout)
+            .retries(3)
+            .max_retry_wait(500)
+    };
+    let conn = builder()
+        .build()
+        .map_err(map)?
+        .get_async_connection()
+        .await
+        .map_err(map)?;
+    let subscriber = builder()
+        .use_protocol(ProtocolVersion::RESP3)
+        .push_sender(push)
+        .build()
+        .map_err(map)?
+        .get_async_connection()
+        .await
+        .map_err(map)?;
+    Ok((Conn::Cluster(conn), Conn::Cluster(subscriber), secret))
 }
 
 /// 64 random bits, hex.

@@ -72,10 +72,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use redis::Script;
-use redis::aio::ConnectionManager;
 use tokio::time::Instant;
 
 use crate::client::Inner;
+use crate::conn::Conn;
 use crate::hub::SlotState;
 use crate::keeper::Job;
 use crate::keys::Keys;
@@ -128,7 +128,7 @@ impl Spec {
 /// The command connection and what maps its errors.
 #[derive(Clone)]
 pub(crate) struct Link {
-    pub(crate) conn: ConnectionManager,
+    pub(crate) conn: Conn,
     pub(crate) secret: Option<Arc<str>>,
 }
 

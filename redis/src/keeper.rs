@@ -13,11 +13,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::client::Options;
+use crate::conn::Conn;
 use crate::engine::{Link, Spec};
 use crate::hub::{Due, Hub};
 use crate::scripts::Scripts;
@@ -32,7 +32,7 @@ pub(crate) enum Job {
 
 pub(crate) struct Keeper {
     pub(crate) link: Link,
-    pub(crate) subscriber: ConnectionManager,
+    pub(crate) subscriber: Conn,
     pub(crate) scripts: Arc<Scripts>,
     pub(crate) hub: Arc<Hub>,
     pub(crate) options: Options,

@@ -109,6 +109,64 @@
 //!   hget hmget hdel hexists hincrby hlen zadd zrem zrange zrangebyscore zremrangebyscore zcard
 //!   zscore`, and for the queues `rpush lrange llen`.
 //!
+//! # Redis Cluster and failover
+//!
+//! With the cargo feature `cluster`, `Client::connect_cluster` (or `Client::cluster_builder`,
+//! with the same settings as [`Client::builder`]) connects to a Redis Cluster through the URLs
+//! of some of its masters; everything else is the same API. An ACL user also needs
+//! `cluster|slots` (how the client learns which master serves which slot).
+//!
+//! ```no_run
+//! # #[cfg(feature = "cluster")]
+//! # async fn demo() -> Result<(), toro_sync_redis::Error> {
+//! let client = toro_sync_redis::Client::connect_cluster(&[
+//!     "redis://10.0.0.1:6379",
+//!     "redis://10.0.0.2:6379",
+//! ])
+//! .await?;
+//! let guard = client.mutex("nightly-report").lock().await?;
+//! # drop(guard); Ok(()) }
+//! ```
+//!
+//! redis-rs's async cluster client sends each script to the master that owns its keys' slot
+//! and follows the cluster through failovers and resharding (`MOVED`, `ASK`). Every key of one
+//! primitive carries the primitive's name as its hash tag, so the whole primitive lives in
+//! one slot on one master, and every script on it runs there atomically, exactly as on a
+//! single server. The flip side: one primitive's throughput is one node's. A cluster spreads
+//! *many* primitives over its masters; it does not make one hot lock or queue faster (split
+//! the work over several names for that).
+//!
+//! Wake-up hints stay classic pub/sub in a cluster: a script's `PUBLISH` is broadcast over the
+//! cluster bus to every node, so the client's one subscriber connection may listen on any of
+//! them, at the cost of that fan-out per grant. Sharded pub/sub (`SPUBLISH`, Redis 7.0+) would
+//! keep each hint on one shard, but a script may only publish to a shard channel its own node
+//! serves, so the channel would have to carry the primitive's hash tag: one channel per client
+//! *and primitive*, subscribed before each first wait on it and dropped after. That is not
+//! done yet. A hint that does not arrive (a subscriber reconnecting after a failover) only
+//! delays a waiter until its next re-check, as on a single server.
+//!
+//! What a failover can take away: Redis replicates asynchronously, so a master can
+//! acknowledge a grant and fail before the replica has it. The promoted replica then knows
+//! nothing of that holder and may grant the lock again while the first holder still believes
+//! in its lease. Pauses do the same without any failover: a holder stopped by a GC pause,
+//! swapping or a frozen VM for longer than its lease wakes up holding a guard whose lease has
+//! ended and passed on. No lease-based lock can rule this out from the client side — it
+//! cannot tell "I still hold it" from "I held it a moment ago" at the instant it writes. This
+//! is the core of Martin Kleppmann's critique of Redlock, and antirez's reply does not
+//! dispute it for pauses; their disagreement is about how far clock assumptions may carry a
+//! lock, not about whether a lease alone makes a write safe.
+//!
+//! So every grant carries a **fencing token**, and the protected resource — not the lock —
+//! has the last word: it accepts a write only with a token at least as large as the largest
+//! it has seen, so a stale holder's late write is refused. Here a token is the larger of the
+//! primitive's last token + 1 and the serving node's clock in microseconds, so tokens keep
+//! increasing across a failover, and across a restart without persistence, as long as the
+//! masters' and replicas' clocks agree to within the time a failover takes (tokens of the
+//! lost grant and of the new one are then still ordered by time). `WAIT` after a grant would
+//! narrow the window (the grant on a replica before the holder proceeds) but not close it: a
+//! replica that acknowledged may still not be the one promoted, and pauses remain. Check the
+//! token where it matters; treat `is_lost()` as an early warning, not a guarantee.
+//!
 //! # Encoding
 //!
 //! Values stored by the primitives that carry data ([`AsyncResult`]; the queues' items next)
@@ -116,12 +174,14 @@
 //! handle's `T` are [`Error::Encoding`] for the call that read them.
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod async_result;
 mod barrier;
 mod bounded_semaphore;
 mod client;
 pub mod codec;
+mod conn;
 mod engine;
 mod error;
 mod event;
