@@ -92,6 +92,10 @@ fn collect(dir: &Path, results: &mut Results) {
                 continue;
             };
             let group_id = meta["group_id"].as_str().unwrap_or_default().to_string();
+            // `benches/redis.rs` writes `rNN_…` groups to the same directory: not this report's.
+            if is_redis_group(&group_id) {
+                continue;
+            }
             let peer = meta["function_id"].as_str().unwrap_or_default().to_string();
             let elements = meta["throughput"]["Elements"].as_f64().unwrap_or(1.0);
             let median = est["median"]["point_estimate"].as_f64().unwrap_or(f64::NAN);
@@ -103,6 +107,13 @@ fn collect(dir: &Path, results: &mut Results) {
                 .push(median / elements);
         }
     }
+}
+
+/// Whether a criterion group comes from the Redis bench (`r01_…`), whose section of
+/// BENCHMARKS.md is kept by hand.
+fn is_redis_group(group_id: &str) -> bool {
+    let mut chars = group_id.chars();
+    chars.next() == Some('r') && chars.next().is_some_and(|c| c.is_ascii_digit())
 }
 
 fn read_json(path: &Path) -> Option<Value> {
