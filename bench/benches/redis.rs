@@ -1,7 +1,8 @@
 //! The Redis tier (toro-sync-redis) against the round-trip floor — the same work done with raw
 //! `redis` crate commands on the same kind of connection (a multiplexed connection to the same
 //! server, in the same run) — and against the crates.io peers that build here: `rslock`
-//! (Redlock) for locks, `rsmq_async` (RSMQ) for queues.
+//! (Redlock) for locks, `distributed-lock-redis` (its own client, `fred`) for semaphores,
+//! `rsmq_async` (RSMQ) for queues.
 //!
 //! One private `redis-server` is started on a free 127.0.0.1 port for the whole run (temporary
 //! directory, `--save '' --appendonly no`) and killed at the end. Everything runs on a
@@ -21,6 +22,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
+use distributed_lock_core::traits::{DistributedSemaphore, LockHandle, SemaphoreProvider};
+use distributed_lock_redis::RedisLockProvider;
 use ops::{RawLock, RawPermits, RawQueue};
 use redis::aio::MultiplexedConnection;
 use rsmq_async::{Rsmq, RsmqConnection};
@@ -42,6 +45,7 @@ struct Env {
     url: String,
     client: toro_sync_redis::Client,
     conn: MultiplexedConnection,
+    dlock: RedisLockProvider,
     next: AtomicU64,
 }
 
@@ -250,6 +254,22 @@ fn uncontended_permit(c: &mut Criterion, env: &Env) {
             })
         })
     });
+
+    let dsem = env
+        .dlock
+        .create_semaphore(&env.name("r03-dl"), SEM_PERMITS as u32);
+    g.bench_function("distributed-lock-redis", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let permit = dsem.acquire(None).await.expect("acquire");
+                    permit.release().await.expect("release");
+                }
+                start.elapsed()
+            })
+        })
+    });
     g.finish();
 }
 
@@ -305,6 +325,29 @@ fn contended_semaphore(c: &mut Criterion, env: &Env) {
                     for t in tasks {
                         t.await.unwrap();
                     }
+                }
+                start.elapsed()
+            })
+        })
+    });
+
+    // Its futures are not `Send`: the 64 tasks are joined in one task instead of spawned
+    // (same thread either way on this runtime).
+    let dsem = env
+        .dlock
+        .create_semaphore(&env.name("r04-dl"), SEM_PERMITS as u32);
+    g.bench_function("distributed-lock-redis", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    futures::future::join_all((0..SEM_TASKS).map(|_| async {
+                        for _ in 0..SEM_ROUNDS {
+                            let permit = dsem.acquire(None).await.expect("acquire");
+                            permit.release().await.expect("release");
+                        }
+                    }))
+                    .await;
                 }
                 start.elapsed()
             })
@@ -456,7 +499,7 @@ fn claim(left: &AtomicU64) -> bool {
 fn main() {
     let server = server::Server::start();
     let rt = Builder::new_current_thread().enable_all().build().unwrap();
-    let (client, conn) = rt.block_on(async {
+    let (client, conn, dlock) = rt.block_on(async {
         let client = toro_sync_redis::Client::builder(&server.url)
             .lease(LEASE)
             .connect()
@@ -467,13 +510,17 @@ fn main() {
             .get_multiplexed_async_connection()
             .await
             .expect("redis connects");
-        (client, conn)
+        let dlock = RedisLockProvider::new(server.url.trim_end_matches('/'))
+            .await
+            .expect("distributed-lock-redis connects");
+        (client, conn, dlock)
     });
     let env = Env {
         rt,
         url: server.url.clone(),
         client,
         conn,
+        dlock,
         next: AtomicU64::new(0),
     };
     let mut c = Criterion::default()
