@@ -87,16 +87,29 @@ pub(crate) trait Op {
 /// A waiting future's interface to the deadline wrapper and to blocking.
 ///
 /// Implemented by every waiting future of the crate; it cannot be implemented outside it.
+/// [`WithDeadline`](crate::future::WithDeadline) and `.block()` are built on it. Its methods
+/// are public API for driving a wait by hand, deterministically: a model checker (the crate's
+/// loom models use them) or a test of your own code can try a wait once and make its deadline
+/// pass at a chosen moment, without a timer.
 pub trait Waitable: Unpin + crate::wait::sealed::Sealed {
     /// What the wait resolves to.
     type Output;
     /// What the wait resolves to with a deadline.
     type Timed;
-    #[doc(hidden)]
+    /// Polls the wait. With `cx == None` (only before the first poll) it tries once without
+    /// registering: `Ready` if it completed, `Pending` if it would have to wait (nothing is
+    /// registered then; follow with [`expire`](Self::expire) to get the timeout output, as a
+    /// deadline already passed does). With a context, as `Future::poll`.
+    ///
+    /// # Panics
+    ///
+    /// If polled after it completed, or with `None` after it registered.
     fn poll_wait(&mut self, cx: Option<&mut Context<'_>>) -> Poll<Self::Output>;
-    #[doc(hidden)]
+    /// The deadline passes now: the wait is withdrawn and the timeout output returned — or,
+    /// if a grant arrived first, the successful output (the race resolves to exactly one
+    /// outcome, as with a timer).
     fn expire(&mut self) -> Self::Timed;
-    #[doc(hidden)]
+    /// Wraps a successful output as the output with a deadline.
     fn ok(output: Self::Output) -> Self::Timed;
 }
 
@@ -111,11 +124,11 @@ pub trait PinnedWaitable: crate::wait::sealed::Sealed {
     type Output;
     /// What the wait resolves to with a deadline.
     type Timed;
-    #[doc(hidden)]
+    /// As [`Waitable::poll_wait`], pinned.
     fn poll_wait_pinned(self: Pin<&mut Self>, cx: Option<&mut Context<'_>>) -> Poll<Self::Output>;
-    #[doc(hidden)]
+    /// As [`Waitable::expire`], pinned.
     fn expire_pinned(self: Pin<&mut Self>) -> Self::Timed;
-    #[doc(hidden)]
+    /// As [`Waitable::ok`].
     fn ok_pinned(output: Self::Output) -> Self::Timed;
 }
 
