@@ -36,6 +36,13 @@ fn worker_entry() {
             "hold-report-lost" => {
                 guard.lost().await;
                 say(format!("lost {}", guard.is_lost()));
+                // The resource refuses the old holder's write: a newer token was used since.
+                let accepted =
+                    fenced_write(&url, "test:{sigstop}:resource", guard.fencing_token()).await;
+                say(format!(
+                    "fenced write {}",
+                    if accepted { "accepted" } else { "refused" }
+                ));
                 match guard.release().await {
                     Err(toro_sync_redis::Error::LeaseLost) => say("release LeaseLost"),
                     other => say(format!("release {other:?}")),
@@ -51,14 +58,32 @@ fn worker_entry() {
     });
 }
 
+/// The fenced resource: a key that accepts a token only above the newest it has seen.
+const FENCED_WRITE: &str = "local last = tonumber(redis.call('GET', KEYS[1]) or '0') \
+     if tonumber(ARGV[1]) <= last then return 0 end \
+     redis.call('SET', KEYS[1], ARGV[1]) return 1";
+
+/// A write to a fenced resource (a key) that accepts only a token above the newest it has seen.
+async fn fenced_write(url: &str, key: &str, token: u64) -> bool {
+    let script = redis::Script::new(FENCED_WRITE);
+    let mut raw = redis::Client::open(url)
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let accepted: i64 = script
+        .key(key)
+        .arg(token)
+        .invoke_async(&mut raw)
+        .await
+        .unwrap();
+    accepted == 1
+}
+
 /// Ten critical sections, each checking that it is alone (a counter in Redis) and writing to a
 /// fenced resource that accepts only tokens above the newest it has seen.
 async fn contend(url: &str, mutex: &toro_sync_redis::Mutex) {
-    let fenced_write = redis::Script::new(
-        "local last = tonumber(redis.call('GET', KEYS[1]) or '0') \
-         if tonumber(ARGV[1]) <= last then return 0 end \
-         redis.call('SET', KEYS[1], ARGV[1]) return 1",
-    );
+    let fenced_write = redis::Script::new(FENCED_WRITE);
     let mut raw = redis::Client::open(url)
         .unwrap()
         .get_multiplexed_async_connection()
@@ -128,9 +153,22 @@ async fn paused_holder_loses_its_lease_and_a_newer_token_exists() {
         started.elapsed() < Duration::from_secs(3),
         "granted soon after the lease ran out"
     );
+    // The new holder writes to the fenced resource with its token.
+    assert!(
+        fenced_write(
+            &support::server().url(),
+            "test:{sigstop}:resource",
+            guard.fencing_token()
+        )
+        .await
+    );
 
     worker.signal(libc::SIGCONT);
     assert_eq!(worker.next_line(Duration::from_secs(5)), "lost true");
+    assert_eq!(
+        worker.next_line(Duration::from_secs(5)),
+        "fenced write refused"
+    );
     assert_eq!(
         worker.next_line(Duration::from_secs(5)),
         "release LeaseLost"
