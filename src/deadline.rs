@@ -141,7 +141,7 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: F,
         at: Option<Instant>,
-        started: bool,
+        // Unarmed until the first poll has tried once; armed from then on.
         #[pin]
         timer: clock::Timer,
     }
@@ -152,8 +152,7 @@ impl<F: PinnedWaitable> WithDeadline<F> {
         WithDeadline {
             inner,
             at: deadline.resolve(),
-            started: false,
-            timer: clock::Timer::new(),
+            timer: clock::Timer::Unarmed,
         }
     }
 
@@ -179,8 +178,7 @@ impl<F: PinnedWaitable> Future for WithDeadline<F> {
         let Some(at) = *this.at else {
             return inner.poll_wait_pinned(Some(cx)).map(F::ok_pinned);
         };
-        if !*this.started {
-            *this.started = true;
+        if this.timer.is_unarmed() {
             // Try once without registering: no clock is read when the wait need not wait.
             if let Poll::Ready(output) = inner.as_mut().poll_wait_pinned(None) {
                 return Poll::Ready(F::ok_pinned(output));
@@ -253,56 +251,54 @@ mod clock {
     type OtherTimer = std::future::Pending<()>;
 
     pin_project_lite::pin_project! {
-        /// A timer armed on the first pending poll of a deadline wait.
-        pub(super) struct Timer {
-            #[pin]
-            tokio: Option<TokioSleep>,
-            other: Option<OtherTimer>,
+        /// A timer armed on the first pending poll of a deadline wait: one slot, whichever
+        /// timer fires it.
+        #[project = TimerProj]
+        pub(super) enum Timer {
+            Unarmed,
+            Tokio { #[pin] sleep: TokioSleep },
+            Other { timer: OtherTimer },
         }
     }
 
     impl Timer {
-        pub(super) fn new() -> Self {
-            Timer {
-                tokio: None,
-                other: None,
-            }
+        pub(super) fn is_unarmed(&self) -> bool {
+            matches!(self, Timer::Unarmed)
         }
 
         /// Arms the timer for `at` if needed, and polls it.
         pub(super) fn poll_expired(
-            self: Pin<&mut Self>,
+            mut self: Pin<&mut Self>,
             at: Instant,
             cx: &mut Context<'_>,
         ) -> bool {
-            let mut this = self.project();
-            if this.tokio.is_none() && this.other.is_none() {
-                arm(this.tokio.as_mut(), this.other, at);
+            if self.is_unarmed() {
+                self.set(arm(at));
             }
-            if let Some(sleep) = this.tokio.as_mut().as_pin_mut() {
-                return sleep.poll(cx).is_ready();
-            }
-            match this.other {
-                Some(timer) => Pin::new(timer).poll(cx).is_ready(),
-                None => unreachable!("a deadline timer is armed before it is polled"),
+            match self.project() {
+                TimerProj::Tokio { sleep } => sleep.poll(cx).is_ready(),
+                TimerProj::Other { timer } => Pin::new(timer).poll(cx).is_ready(),
+                TimerProj::Unarmed => unreachable!("a deadline timer is armed before it is polled"),
             }
         }
     }
 
     use std::future::Future;
 
-    #[allow(unused_variables, unused_mut)]
-    fn arm(mut tokio: Pin<&mut Option<TokioSleep>>, other: &mut Option<OtherTimer>, at: Instant) {
+    #[allow(unused_variables)]
+    fn arm(at: Instant) -> Timer {
         #[cfg(all(feature = "tokio", not(loom)))]
         if in_tokio() {
             let at = tokio::time::Instant::from_std(at);
-            tokio.set(Some(tokio::time::sleep_until(at)));
-            return;
+            return Timer::Tokio {
+                sleep: tokio::time::sleep_until(at),
+            };
         }
         #[cfg(all(feature = "async-io", not(loom)))]
         {
-            *other = Some(async_io::Timer::at(at));
-            return;
+            return Timer::Other {
+                timer: async_io::Timer::at(at),
+            };
         }
         #[allow(unreachable_code)]
         {

@@ -41,25 +41,25 @@ use crate::waiters::{WaitList, WakeList};
 /// # }
 /// ```
 pub struct Event {
-    /// Counts `set` calls; a wait created before one completes even if cleared since.
-    sets: AtomicUsize,
-    state: Mutex<EventState>,
+    /// `sets * 2 | SET`: how many times the event went from clear to set, and whether it is
+    /// set now. Changed only under the lock (but for `set` on a set event, which rewrites it
+    /// unchanged); read without it by `is_set`, by a wait's first try and by a registered
+    /// waiter checking whether a `set` released it.
+    word: AtomicUsize,
+    waiters: Mutex<WaitList<(), ()>>,
 }
 
-pub(crate) struct EventState {
-    set: bool,
-    waiters: WaitList<(), ()>,
-}
+/// The flag bit of [`Event`]'s word; the count of sets is kept above it.
+const SET: usize = 1;
+/// One set, in the word.
+const ONE_SET: usize = 2;
 
 impl Event {
     /// A clear event.
     pub fn new() -> Self {
         Event {
-            sets: AtomicUsize::new(0),
-            state: Mutex::new(EventState {
-                set: false,
-                waiters: WaitList::new(),
-            }),
+            word: AtomicUsize::new(0),
+            waiters: Mutex::new(WaitList::new()),
         }
     }
 
@@ -67,25 +67,55 @@ impl Event {
     #[inline]
     #[doc(alias = "notify_waiters")]
     pub fn set(&self) {
+        let w = self.word.load(Ordering::Relaxed);
+        // Already set: nobody is registered (a `set` releases them all, and nobody registers
+        // while the flag is up), so counting this set is all there is to do — it completes the
+        // waits created before it that are not polled yet, even if a `clear` comes first.
+        if w & SET != 0
+            && self
+                .word
+                .compare_exchange(w, w + ONE_SET, Ordering::Release, Ordering::Relaxed)
+                .is_ok()
+        {
+            return;
+        }
+        self.set_slow();
+    }
+
+    #[inline(never)]
+    fn set_slow(&self) {
         let mut wakes = WakeList::new();
-        let mut state = self.state.lock();
-        state.set = true;
-        self.sets.fetch_add(1, Ordering::Relaxed);
-        state.waiters.grant_all(|| (), &mut wakes);
-        drop(state);
+        let mut waiters = self.waiters.lock();
+        // The word changes only under the lock, but `set`'s lock-free path rewrites it too, so
+        // every change is a read-modify-write: one atomic history, which loom also checks
+        // faithfully (its model lets a plain store slip inside another thread's
+        // read-modify-write).
+        if self.word.load(Ordering::Relaxed) & SET == 0 {
+            // One more set; a registered waiter sees the count move (lock-free pick-up) and
+            // its slot is freed here, with the grant.
+            self.word.fetch_add(ONE_SET | SET, Ordering::Release);
+            waiters.grant_all_freeing(&mut wakes);
+        } else {
+            self.word.fetch_add(ONE_SET, Ordering::Release);
+        }
+        drop(waiters);
         wakes.wake();
     }
 
     /// Clears the flag: later waits wait for the next [`set`](Self::set).
     #[inline]
     pub fn clear(&self) {
-        self.state.lock().set = false;
+        if self.word.load(Ordering::Relaxed) & SET == 0 {
+            return;
+        }
+        let _waiters = self.waiters.lock();
+        self.word.fetch_and(!SET, Ordering::Release);
     }
 
     /// Whether the flag is set.
     #[inline]
     pub fn is_set(&self) -> bool {
-        self.state.lock().set
+        self.word.load(Ordering::Acquire) & SET != 0
     }
 
     /// Waits until the flag is set. Completes at once if it is set now, or if [`set`](Self::set)
@@ -112,13 +142,13 @@ impl Event {
     /// ```
     #[inline]
     pub fn wait(&self) -> EventWait<'_> {
-        let sets = self.sets.load(Ordering::Relaxed);
-        EventWait(Waiter::new(WaitOp { event: self, sets }, ()))
+        let seen = self.word.load(Ordering::Acquire);
+        EventWait(Waiter::new(WaitOp { event: self, seen }, ()))
     }
 
     /// Waiting futures registered and not yet released.
     pub fn waiters(&self) -> usize {
-        self.state.lock().waiters.len()
+        self.waiters.lock().len()
     }
 }
 
@@ -130,42 +160,66 @@ impl Default for Event {
 
 impl fmt::Debug for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.state.lock();
         f.debug_struct("Event")
-            .field("set", &state.set)
-            .field("waiters", &state.waiters.len())
+            .field("set", &self.is_set())
+            .field("waiters", &self.waiters())
             .finish()
     }
 }
 
 pub(crate) struct WaitOp<'a> {
     event: &'a Event,
-    sets: usize,
+    /// The event's word when the wait was created.
+    seen: usize,
+}
+
+impl WaitOp<'_> {
+    /// Whether the wait may complete: the event is set now, or was set since the wait was
+    /// created.
+    #[inline]
+    fn released(&self) -> bool {
+        let now = self.event.word.load(Ordering::Acquire);
+        now & SET != 0 || now / ONE_SET != self.seen / ONE_SET
+    }
 }
 
 impl Op for WaitOp<'_> {
-    type State = EventState;
+    type State = WaitList<(), ()>;
     type Req = ();
     type Grant = ();
     type Output = ();
     type Timed = Result<(), Timeout>;
     type Data = ();
 
-    fn lock(&self) -> MutexGuard<'_, EventState> {
-        self.event.state.lock()
+    const FAST_PATH: bool = true;
+
+    #[inline]
+    fn try_fast(&self, _: &mut ()) -> Option<()> {
+        self.released().then_some(())
     }
 
-    fn list(state: &mut EventState) -> &mut WaitList<(), ()> {
-        &mut state.waiters
+    fn lock(&self) -> MutexGuard<'_, WaitList<(), ()>> {
+        self.event.waiters.lock()
     }
 
-    fn try_now(&self, _: &mut (), state: &mut EventState, _: &mut WakeList) -> Option<()> {
-        // Read under the lock that `set` increments it under: sees every earlier `set`.
-        let set_since = self.event.sets.load(Ordering::Relaxed) != self.sets;
-        (state.set || set_since).then_some(())
+    fn list(state: &mut WaitList<(), ()>) -> &mut WaitList<(), ()> {
+        state
     }
 
-    fn register(&self, _: &mut (), _: &mut EventState) {}
+    fn try_now(&self, _: &mut (), _: &mut WaitList<(), ()>, _: &mut WakeList) -> Option<()> {
+        // Under the lock every `set` writes the word under: sees every earlier one.
+        self.released().then_some(())
+    }
+
+    /// Registered only while the event was clear and unset since creation (checked under the
+    /// lock), so a later count is exactly a `set` that released this waiter and freed its slot.
+    #[inline]
+    fn granted_lock_free(&self, _: &()) -> Option<()> {
+        let now = self.event.word.load(Ordering::Acquire);
+        (now / ONE_SET != self.seen / ONE_SET).then_some(())
+    }
+
+    fn register(&self, _: &mut (), _: &mut WaitList<(), ()>) {}
 
     fn finish(&self, _: &mut (), _: ()) {}
 

@@ -50,7 +50,30 @@ pub(crate) struct Permits {
     lists: Mutex<PermitLists>,
 }
 
-pub(crate) struct PermitLists {
+/// The waiter lists, out of line: boxed the first time something must queue (or a `try_*`
+/// fails), so a primitive nobody waits on is a few words, and read as empty until then.
+pub(crate) struct PermitLists(Option<Box<Queues>>);
+
+/// Read in place of lists not yet allocated.
+static NO_QUEUES: Queues = Queues::EMPTY;
+
+impl std::ops::Deref for PermitLists {
+    type Target = Queues;
+
+    #[inline]
+    fn deref(&self) -> &Queues {
+        self.0.as_deref().unwrap_or(&NO_QUEUES)
+    }
+}
+
+impl std::ops::DerefMut for PermitLists {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Queues {
+        self.0.get_or_insert_with(|| Box::new(Queues::EMPTY))
+    }
+}
+
+pub(crate) struct Queues {
     acquirers: WaitList<Request, usize>,
     /// The ticket the next queued request gets.
     next_ticket: usize,
@@ -92,13 +115,7 @@ impl Permits {
         Permits {
             state: AtomicUsize::new(permits * ONE),
             granted: AtomicUsize::new(0),
-            lists: Mutex::new(PermitLists {
-                acquirers: WaitList::new(),
-                next_ticket: 0,
-                idle: WaitList::new(),
-                upgrade: WaitList::new(),
-                upgradable_held: false,
-            }),
+            lists: Mutex::new(PermitLists(None)),
         }
     }
 
@@ -250,7 +267,7 @@ impl Permits {
                 lists.acquirers.grant_front_freeing(wakes);
                 last_granted = Some(ticket);
             }
-            if free > 0 && lists.acquirers.is_empty() {
+            if free > 0 && lists.acquirers.is_empty() && !lists.idle.is_empty() {
                 lists.idle.grant_all(|| (), wakes);
             }
         }
@@ -434,7 +451,15 @@ impl Permits {
     }
 }
 
-impl PermitLists {
+impl Queues {
+    const EMPTY: Queues = Queues {
+        acquirers: WaitList::new(),
+        next_ticket: 0,
+        idle: WaitList::new(),
+        upgrade: WaitList::new(),
+        upgradable_held: false,
+    };
+
     /// The list an `RwLock` upgrade waits on.
     pub(crate) fn upgrade_list(&mut self) -> &mut WaitList<usize, usize> {
         &mut self.upgrade

@@ -18,12 +18,19 @@
 //!   after releasing the lock through a [`WakeList`].
 //! * Slots are reused through a free list: once the slab has grown to the largest number of
 //!   simultaneous waiters, waiting allocates nothing.
+//! * A slab that grew past [`KEEP_BYTES`] in a burst gives the rest back when its last occupied
+//!   slot is freed (nobody holds a key then), so a primitive that once saw a crowd does not keep
+//!   its memory; a steady load that fits in `KEEP_BYTES` never reallocates.
 
 use std::cell::Cell;
 use std::mem::ManuallyDrop;
 use std::task::Waker;
 
 const NIL: u32 = u32::MAX;
+
+/// Bytes of slots a slab keeps when it empties; beyond them, memory goes back to the
+/// allocator. 4 KiB: 64 waiters on a semaphore or lock, about 100 on an event.
+const KEEP_BYTES: usize = 4096;
 
 /// Identity of one registered waiter: its slot and the slot's generation at registration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,7 +78,10 @@ pub(crate) struct WaitList<R, G> {
     head: u32,
     tail: u32,
     free: u32,
-    waiting: usize,
+    /// Slots linked in the FIFO (queued, not granted).
+    waiting: u32,
+    /// Slots not vacant: queued, or granted and not yet taken.
+    occupied: u32,
 }
 
 impl<R, G> Default for WaitList<R, G> {
@@ -81,6 +91,12 @@ impl<R, G> Default for WaitList<R, G> {
 }
 
 impl<R, G> WaitList<R, G> {
+    /// Slots kept when the slab empties.
+    const KEEP: usize = {
+        let n = KEEP_BYTES / std::mem::size_of::<Slot<R, G>>();
+        if n < 4 { 4 } else { n }
+    };
+
     pub(crate) const fn new() -> Self {
         WaitList {
             slots: Vec::new(),
@@ -88,13 +104,14 @@ impl<R, G> WaitList<R, G> {
             tail: NIL,
             free: NIL,
             waiting: 0,
+            occupied: 0,
         }
     }
 
     /// Waiters queued and not yet granted.
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.waiting
+        self.waiting as usize
     }
 
     #[inline]
@@ -131,6 +148,7 @@ impl<R, G> WaitList<R, G> {
         };
         self.link_back(idx);
         self.waiting += 1;
+        self.occupied += 1;
         Key {
             idx,
             generation: self.slots[idx as usize].generation,
@@ -207,6 +225,16 @@ impl<R, G> WaitList<R, G> {
             Entry::Waiting(request) => Some(request),
             _ => unreachable!("a linked slot is always waiting"),
         }
+    }
+
+    /// Grants every queued waiter, oldest first, freeing each slot as it grants (see
+    /// [`grant_front_freeing`](Self::grant_front_freeing)). Returns how many.
+    pub(crate) fn grant_all_freeing(&mut self, wakes: &mut WakeList) -> usize {
+        let mut n = 0;
+        while self.grant_front_freeing(wakes).is_some() {
+            n += 1;
+        }
+        n
     }
 
     /// Grants every queued waiter, oldest first, a payload made from its request.
@@ -300,8 +328,31 @@ impl<R, G> WaitList<R, G> {
                 next_free: self.free,
             },
         );
+        let waker = slot.waker.take();
         self.free = idx;
-        (entry, slot.waker.take())
+        self.occupied -= 1;
+        if self.occupied == 0 && self.slots.len() > Self::KEEP {
+            self.shrink();
+        }
+        (entry, waker)
+    }
+
+    /// Gives back the slots beyond [`KEEP`](Self::KEEP). Only when every slot is vacant: no key is held
+    /// then (only an owner frees its slot, and an owner whose slot was freed by its grant never
+    /// uses its key again), so slots may move and the free list be rebuilt.
+    #[cold]
+    fn shrink(&mut self) {
+        debug_assert_eq!(self.occupied, 0);
+        let keep = Self::KEEP;
+        self.slots.truncate(keep);
+        self.slots.shrink_to(keep);
+        for (idx, slot) in self.slots.iter_mut().enumerate() {
+            let next = idx + 1;
+            slot.entry = Entry::Vacant {
+                next_free: if next < keep { next as u32 } else { NIL },
+            };
+        }
+        self.free = 0;
     }
 
     #[inline]

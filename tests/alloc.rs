@@ -1,6 +1,7 @@
 //! Heap use: zero allocations per parked waiter in steady state; a million timed-out or
-//! dropped waits leave `waiters() == 0` and allocations flat. Also prints the sizes of the
-//! primitives and of their wait futures (`cargo test --test alloc -- --nocapture`).
+//! dropped waits leave `waiters() == 0` and allocations flat; a burst of 100,000 waiters gives
+//! its memory back once they have left. Also checks and prints the sizes of the primitives and
+//! of their wait futures (`cargo test --test alloc -- --nocapture`).
 
 mod common;
 
@@ -16,6 +17,9 @@ struct Counting;
 thread_local! {
     static ALLOCS: Cell<usize> = const { Cell::new(0) };
     static BYTES: Cell<usize> = const { Cell::new(0) };
+    /// Bytes allocated and not yet freed by this thread (frees of other threads' blocks make
+    /// it drift; the tests that read it allocate and free on one thread).
+    static LIVE: Cell<isize> = const { Cell::new(0) };
 }
 
 // SAFETY: forwards to the system allocator; the counters are const-initialised thread-locals
@@ -24,10 +28,12 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCS.with(|c| c.set(c.get() + 1));
         BYTES.with(|c| c.set(c.get() + layout.size()));
+        LIVE.with(|c| c.set(c.get() + layout.size() as isize));
         // SAFETY: same contract as ours.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.with(|c| c.set(c.get() - layout.size() as isize));
         // SAFETY: same contract as ours.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -41,6 +47,11 @@ fn allocations<R>(f: impl FnOnce() -> R) -> (usize, usize, R) {
     let (a0, b0) = (ALLOCS.with(Cell::get), BYTES.with(Cell::get));
     let r = f();
     (ALLOCS.with(Cell::get) - a0, BYTES.with(Cell::get) - b0, r)
+}
+
+/// Bytes this thread holds on the heap now.
+fn live_bytes() -> isize {
+    LIVE.with(Cell::get)
 }
 
 /// Parks `n` waiters of `make`, lets `release` grant them, and drops everything.
@@ -246,4 +257,110 @@ fn sizes() {
     for (name, size) in &rows[10..21] {
         assert!(*size <= 64, "{name} is {size} bytes");
     }
+    // The primitives users keep many of are a cache line at most, and a deadline costs less
+    // than tokio's `timeout` around an acquire.
+    assert!(size_of::<Mutex<u64>>() <= 64, "{}", size_of::<Mutex<u64>>());
+    assert!(size_of::<Semaphore>() <= 64, "{}", size_of::<Semaphore>());
+    assert!(size_of::<Event>() <= 64, "{}", size_of::<Event>());
+    let deadline = size_of::<WithDeadline<SemaphoreAcquire<'static>>>();
+    assert!(deadline <= 200, "{deadline}");
+}
+
+/// After a burst of 100,000 waiters that all left (granted or dropped), a primitive holds a
+/// few KiB at most: the waiter slab gives back what the burst made it grow.
+#[test]
+fn a_burst_of_waiters_gives_its_memory_back() {
+    const BURST: usize = 100_000;
+    /// Heap the primitive may keep after the burst (its slabs keep 4 KiB of slots each).
+    const KEPT: isize = 8 * 1024;
+    let (waker, _) = common::counting_waker();
+    let mut cx = Context::from_waker(&waker);
+
+    // Runs `burst` and checks the heap before and after, and that the burst did grow it.
+    let mut check = |name: &str, burst: &mut dyn FnMut(&mut Context<'_>) -> isize| {
+        let before = live_bytes();
+        let peak = burst(&mut cx);
+        let after = live_bytes() - before;
+        println!("{name}: {BURST} waiters grew the heap by {peak} bytes; {after} bytes kept");
+        assert!(
+            peak > 20 * BURST as isize,
+            "{name}: the burst did not park ({peak})"
+        );
+        assert!(after <= KEPT, "{name} kept {after} bytes after the burst");
+    };
+    // Parks the waiters made by `make`, reads the heap, lets `release` go and completes them
+    // all, dropping the futures; returns the heap growth while they were parked.
+    fn burst<F: std::future::Future + Unpin>(
+        cx: &mut Context<'_>,
+        mut make: impl FnMut() -> F,
+        release: impl FnOnce(),
+    ) -> isize {
+        let before = live_bytes();
+        let mut futs: Vec<F> = (0..BURST).map(|_| make()).collect();
+        for f in &mut futs {
+            assert!(std::pin::Pin::new(f).poll(cx).is_pending());
+        }
+        let peak = live_bytes() - before - (futs.capacity() * size_of::<F>()) as isize;
+        release();
+        for f in &mut futs {
+            assert!(std::pin::Pin::new(f).poll(cx).is_ready());
+        }
+        peak
+    }
+    use std::mem::size_of;
+
+    let sem = Semaphore::new(0);
+    check("Semaphore", &mut |cx| {
+        burst(cx, || sem.acquire(), || sem.add_permits(BURST))
+    });
+    let mutex = Mutex::new(0u64);
+    check("Mutex", &mut |cx| {
+        let held = mutex.try_lock().unwrap();
+        burst(cx, || mutex.lock(), || drop(held))
+    });
+    let event = Event::new();
+    check("Event", &mut |cx| {
+        burst(cx, || event.wait(), || event.set())
+    });
+    let rw = RwLock::new(0u64);
+    check("RwLock", &mut |cx| {
+        let held = rw.try_write().unwrap();
+        burst(cx, || rw.read(), || drop(held))
+    });
+    let cond = Condition::new();
+    check("Condition", &mut |cx| {
+        burst(
+            cx,
+            || cond.wait(),
+            || {
+                cond.notify_all();
+            },
+        )
+    });
+    let queue = Queue::<u64>::unbounded();
+    check("Queue (getters)", &mut |cx| {
+        burst(
+            cx,
+            || queue.get(),
+            || {
+                for i in 0..BURST as u64 {
+                    queue.try_put(i).unwrap();
+                }
+            },
+        )
+    });
+    // Dropped rather than granted: the same.
+    let sem = Semaphore::new(0);
+    check("Semaphore (dropped)", &mut |cx| {
+        let before = live_bytes();
+        let mut futs: Vec<_> = (0..BURST).map(|_| sem.acquire()).collect();
+        for f in &mut futs {
+            assert!(std::pin::Pin::new(f).poll(cx).is_pending());
+        }
+        let peak =
+            live_bytes() - before - (futs.capacity() * size_of::<SemaphoreAcquire<'_>>()) as isize;
+        drop(futs);
+        assert_eq!(sem.waiters(), 0);
+        peak
+    });
 }

@@ -81,3 +81,53 @@ fn set_vs_drop_of_registered_waiter() {
         assert_eq!(event.waiters(), 0);
     });
 }
+
+/// A `set` on an event that looks set (its lock-free path) racing a `clear` and a waiter that
+/// registers after the clear: the waiter is released exactly when that `set` came after the
+/// clear, i.e. when the event ends up set. A `set` that trusted a stale flag would strand it.
+#[test]
+fn set_of_a_set_event_vs_clear_and_register() {
+    loom::model(|| {
+        let event = leak(Event::new());
+        event.set();
+        let setter = thread::spawn(move || event.set());
+        event.clear();
+        let probe = Probe::new();
+        let mut w = event.wait();
+        let first = probe.poll(&mut w);
+        setter.join().unwrap();
+        let released = first.is_ready() || probe.poll(&mut w).is_ready();
+        assert_eq!(released, event.is_set());
+        if !released {
+            assert_eq!(event.waiters(), 1);
+            event.set();
+            assert_eq!(probe.wakes(), 1);
+            probe.ready(&mut w);
+        }
+        assert_eq!(event.waiters(), 0);
+    });
+}
+
+/// A registered waiter's deadline passing (its expiry, which may pick a release up without the
+/// lock) racing a `set` on another thread: one outcome — released if the set came first, timed
+/// out otherwise — nothing stays registered, and the waiter is woken at most once.
+#[test]
+fn lock_free_pickup_vs_expiry() {
+    use toro_sync::future::Waitable;
+    loom::model(|| {
+        let event = leak(Event::new());
+        let probe = Probe::new();
+        let mut w = event.wait();
+        probe.pending(&mut w);
+        let setter = thread::spawn(move || event.set());
+        let outcome = Waitable::expire(&mut w);
+        setter.join().unwrap();
+        assert!(probe.wakes() <= 1);
+        if outcome.is_err() {
+            // Timed out: the set found nobody to wake.
+            assert_eq!(probe.wakes(), 0);
+        }
+        assert_eq!(event.waiters(), 0);
+        assert!(event.is_set());
+    });
+}
