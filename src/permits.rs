@@ -69,7 +69,18 @@ impl std::ops::Deref for PermitLists {
 impl std::ops::DerefMut for PermitLists {
     #[inline]
     fn deref_mut(&mut self) -> &mut Queues {
-        self.0.get_or_insert_with(|| Box::new(Queues::EMPTY))
+        match self.0 {
+            Some(ref mut queues) => queues,
+            None => self.allocate(),
+        }
+    }
+}
+
+impl PermitLists {
+    #[cold]
+    #[inline(never)]
+    fn allocate(&mut self) -> &mut Queues {
+        self.0.insert(Box::new(Queues::EMPTY))
     }
 }
 
@@ -176,7 +187,7 @@ impl Permits {
     /// Under the lock: takes `n` permits if nobody is queued and they are free; otherwise sets
     /// `SLOW` (only if the count is still what was checked), so a waiter can be queued. On
     /// success `SLOW` is left set only if some waiter (a `wait_unlocked` caller) remains.
-    fn take_or_slow(&self, lists: &PermitLists, n: usize) -> bool {
+    fn take_or_slow(&self, lists: &Queues, n: usize) -> bool {
         self.take_or_slow_from(
             lists,
             n,
@@ -186,7 +197,7 @@ impl Permits {
 
     /// As [`take_or_slow`](Self::take_or_slow), taking only if `first` (nobody it must let go
     /// first is queued).
-    fn take_or_slow_from(&self, lists: &PermitLists, n: usize, first: bool) -> bool {
+    fn take_or_slow_from(&self, lists: &Queues, n: usize, first: bool) -> bool {
         let waiting = if lists.is_idle() { 0 } else { SLOW };
         let mut s = self.state.load(Ordering::Acquire);
         loop {
@@ -208,7 +219,7 @@ impl Permits {
     }
 
     /// Under the lock: adds `n` free permits and serves waiters.
-    pub(crate) fn put_back_locked(&self, lists: &mut PermitLists, n: usize, wakes: &mut WakeList) {
+    pub(crate) fn put_back_locked(&self, lists: &mut Queues, n: usize, wakes: &mut WakeList) {
         let s = self.state.load(Ordering::Acquire);
         if s & SLOW == 0 {
             // Nobody is queued (the invariant), but lock-free takers may race: add atomically.
@@ -230,7 +241,7 @@ impl Permits {
     /// Under the lock: hands free permits to queued requests, oldest first, releases
     /// `wait_unlocked` callers if permits remain and nobody is queued, and keeps `SLOW` in step
     /// with the lists.
-    pub(crate) fn grant(&self, lists: &mut PermitLists, wakes: &mut WakeList) {
+    pub(crate) fn grant(&self, lists: &mut Queues, wakes: &mut WakeList) {
         let s = self.state.load(Ordering::Acquire);
         if s & SLOW != 0 {
             self.serve(lists, s / ONE, wakes);
@@ -242,7 +253,7 @@ impl Permits {
     /// left, with `SLOW` only if someone still waits. While `SLOW` is set only lock holders
     /// change the word (every lock-free attempt sees the flag, or fails its compare-and-swap
     /// on it), so one plain store does it.
-    fn serve(&self, lists: &mut PermitLists, mut free: usize, wakes: &mut WakeList) {
+    fn serve(&self, lists: &mut Queues, mut free: usize, wakes: &mut WakeList) {
         let mut last_granted = None;
         // An upgrade first; while it waits, nobody else is served (it needs every slot but
         // its own, and readers let in now would only delay it).
@@ -379,7 +390,7 @@ impl Permits {
     }
 
     /// Numbers a request for `n` permits as it queues; its ticket goes to `ticket`.
-    fn request(lists: &mut PermitLists, n: usize, upgradable: bool, ticket: &mut usize) -> Request {
+    fn request(lists: &mut Queues, n: usize, upgradable: bool, ticket: &mut usize) -> Request {
         *ticket = lists.next_ticket;
         lists.next_ticket = lists.next_ticket.wrapping_add(1);
         Request {
@@ -404,7 +415,7 @@ impl Permits {
 impl Permits {
     /// Under the lock: takes one slot as the upgradable read if none is held, nobody is queued
     /// and a slot is free; otherwise sets `SLOW`, so a waiter can be queued.
-    pub(crate) fn take_upgradable_or_slow(&self, lists: &mut PermitLists) -> bool {
+    pub(crate) fn take_upgradable_or_slow(&self, lists: &mut Queues) -> bool {
         if lists.upgradable_held {
             self.state.fetch_or(SLOW, Ordering::AcqRel);
             return false;
@@ -416,7 +427,7 @@ impl Permits {
 
     /// Under the lock: takes the `n` slots an upgrade needs, ahead of the queued requests;
     /// otherwise sets `SLOW`. On success the upgradable read has become a write.
-    pub(crate) fn take_upgrade_or_slow(&self, lists: &mut PermitLists, n: usize) -> bool {
+    pub(crate) fn take_upgrade_or_slow(&self, lists: &mut Queues, n: usize) -> bool {
         let took = self.take_or_slow_from(lists, n, lists.upgrade.is_empty());
         if took {
             lists.upgradable_held = false;
@@ -426,7 +437,7 @@ impl Permits {
 
     /// Runs a `take_*_or_slow` step without waiting: a failed attempt may have set `SLOW`
     /// with nobody queued, which the grant puts right.
-    pub(crate) fn try_locked(&self, take: impl FnOnce(&Self, &mut PermitLists) -> bool) -> bool {
+    pub(crate) fn try_locked(&self, take: impl FnOnce(&Self, &mut Queues) -> bool) -> bool {
         let mut wakes = WakeList::new();
         let mut lists = self.lock();
         let took = take(self, &mut lists);
