@@ -94,7 +94,9 @@
 //!    of the queue. A `put` that times out returns its item in the error. A deadline and a
 //!    hand-off racing each other resolve to exactly one outcome.
 //! 3. **No leaks.** A dropped or timed-out waiter is unregistered at once; `waiters()` counts
-//!    only live ones.
+//!    only live ones. A parked waiter costs no heap allocation once a primitive has seen that
+//!    many waiters at a time; when a burst of waiters has left, the primitive gives back all
+//!    but 4 KiB of the room it grew for them.
 //! 4. **No lost and no spurious wake-ups.** Wakers are called after the internal lock is
 //!    released; [`Condition::wait`] never returns without a notification.
 //! 5. **Memory ordering.** Everything before a release/set/notify/put happens-before what
