@@ -76,6 +76,13 @@ impl Error {
             Some(secret) if !secret.is_empty() => text.replace(secret, "<redacted>"),
             _ => text,
         };
+        // A TLS failure arrives as an I/O error, but waiting does not fix a certificate.
+        #[cfg(feature = "tls")]
+        if crate::tls::is_tls_failure(err) {
+            return Error::Protocol {
+                message: scrub(format!("TLS: {err}")),
+            };
+        }
         if err.is_io_error()
             || err.is_connection_dropped()
             || err.is_connection_refusal()

@@ -195,6 +195,7 @@ mod queue;
 mod rwlock;
 mod scripts;
 mod semaphore;
+mod tls;
 mod wait;
 
 pub use async_result::{AsyncResult, ResultGetFuture, SetError};
