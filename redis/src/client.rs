@@ -451,13 +451,14 @@ async fn open_single(
         .set_connection_timeout(Some(options.response_timeout))
         .set_number_of_retries(2)
         .set_max_delay(Duration::from_millis(500));
+    let connect_error = |e: redis::RedisError| tls::hint_plain_connect(map(e.clone()), url, &e);
     let conn = ConnectionManager::new_with_config(command_client, config.clone())
         .await
-        .map_err(map)?;
+        .map_err(connect_error)?;
     let sub_config = config.set_automatic_resubscription().set_push_sender(push);
     let subscriber = ConnectionManager::new_with_config(subscriber_client, sub_config)
         .await
-        .map_err(map)?;
+        .map_err(connect_error)?;
     Ok((Conn::Single(conn), Conn::Single(subscriber), secret))
 }
 

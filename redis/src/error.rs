@@ -78,9 +78,9 @@ impl Error {
         };
         // A TLS failure arrives as an I/O error, but waiting does not fix a certificate.
         #[cfg(feature = "tls")]
-        if crate::tls::is_tls_failure(err) {
+        if let Some(hint) = crate::tls::tls_failure(err) {
             return Error::Protocol {
-                message: scrub(format!("TLS: {err}")),
+                message: scrub(format!("TLS: {err}{hint}")),
             };
         }
         if err.is_io_error()

@@ -135,25 +135,68 @@ fn install_crypto_provider() {
     }
 }
 
-/// Whether `err` is a TLS failure (a certificate not trusted or refused, no common protocol
-/// version, a peer that does not speak TLS): a setting to fix, not an outage to wait out.
+/// If `err` is a TLS failure (a certificate not trusted or refused, no common protocol
+/// version, a peer that does not speak TLS), a hint to append to its text (maybe empty): a
+/// setting to fix, not an outage to wait out.
 #[cfg(feature = "tls")]
-pub(crate) fn is_tls_failure(err: &redis::RedisError) -> bool {
-    let mut source = std::error::Error::source(err);
-    while let Some(current) = source {
-        if current.is::<rustls::Error>() {
-            return true;
+pub(crate) fn tls_failure(err: &redis::RedisError) -> Option<&'static str> {
+    use rustls::{AlertDescription, CertificateError};
+    let tls = find_rustls_error(std::error::Error::source(err)?)?;
+    Some(match tls {
+        rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
+            " (no trusted CA issued the server's certificate: for a private CA, give its \
+             certificate to `ClientBuilder::tls_root_certificate`)"
         }
-        // io::Error's `source()` skips the error it wraps: look at that one too.
-        if let Some(io) = current.downcast_ref::<std::io::Error>()
-            && let Some(inner) = io.get_ref()
-            && inner.is::<rustls::Error>()
-        {
-            return true;
+        rustls::Error::InvalidCertificate(
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+        ) => " (the server's certificate does not name the URL's host)",
+        rustls::Error::AlertReceived(AlertDescription::CertificateRequired) => {
+            " (the server requires a client certificate: \
+             `ClientBuilder::tls_client_certificate`)"
         }
-        source = current.source();
+        _ => "",
+    })
+}
+
+/// The `rustls::Error` that `err` is or wraps. redis-rs keeps the I/O error that carries it
+/// behind an `Arc`, and neither `Arc`'s nor `io::Error`'s `source()` returns the error they
+/// wrap, so both are opened here.
+#[cfg(feature = "tls")]
+fn find_rustls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    type Shared = std::sync::Arc<dyn std::error::Error + Send + Sync>;
+    if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+        return Some(tls);
     }
-    false
+    if let Some(shared) = err.downcast_ref::<Shared>() {
+        return find_rustls_error(&**shared);
+    }
+    if let Some(inner) = err
+        .downcast_ref::<std::io::Error>()
+        .and_then(std::io::Error::get_ref)
+    {
+        return find_rustls_error(inner);
+    }
+    find_rustls_error(err.source()?)
+}
+
+/// `error`, from connecting to `url`, with a hint when `url` is not TLS and the server
+/// dropped the connection at once, as a server that speaks only TLS does.
+pub(crate) fn hint_plain_connect(error: Error, url: &str, cause: &redis::RedisError) -> Error {
+    match error {
+        Error::Unavailable { message }
+            if !is_tls_url(url)
+                && cause.is_connection_dropped()
+                && !cause.is_connection_refusal() =>
+        {
+            Error::Unavailable {
+                message: format!(
+                    "{message} (the server dropped the connection: if it speaks only TLS, \
+                     use a `rediss://` URL)"
+                ),
+            }
+        }
+        error => error,
+    }
 }
 
 #[cfg(test)]
