@@ -352,6 +352,7 @@ pub struct TlsServerConfig {
 pub fn start_tls_server(config: &TlsServerConfig) -> TlsServer {
     find_redis_server();
     let certs = certs();
+    let mut last_log = PathBuf::new();
     for _attempt in 0..5 {
         let port = free_port();
         let dir =
@@ -385,13 +386,18 @@ pub fn start_tls_server(config: &TlsServerConfig) -> TlsServer {
         if wait_ready(pid, &log) {
             return TlsServer { port, dir };
         }
+        last_log = log;
         // The port was probably taken meanwhile (the server exits): try another.
         // SAFETY: kill on the pid of the server just spawned.
         unsafe {
             libc::kill(pid as i32, libc::SIGKILL);
         }
     }
-    panic!("a TLS redis-server did not start on a loopback port");
+    let log = std::fs::read_to_string(&last_log).unwrap_or_default();
+    panic!(
+        "a TLS redis-server did not start on a loopback port (it needs a redis-server built \
+         with TLS, as Debian's is); its last log:\n{log}"
+    );
 }
 
 /// Waits until the server's log says it accepts connections: a plain PING cannot reach a
