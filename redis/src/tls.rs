@@ -141,20 +141,35 @@ fn install_crypto_provider() {
 #[cfg(feature = "tls")]
 pub(crate) fn tls_failure(err: &redis::RedisError) -> Option<&'static str> {
     use rustls::{AlertDescription, CertificateError};
-    let tls = find_rustls_error(std::error::Error::source(err)?)?;
-    Some(match tls {
-        rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
-            " (no trusted CA issued the server's certificate: for a private CA, give its \
-             certificate to `ClientBuilder::tls_root_certificate`)"
-        }
-        rustls::Error::InvalidCertificate(
-            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-        ) => " (the server's certificate does not name the URL's host)",
-        rustls::Error::AlertReceived(AlertDescription::CertificateRequired) => {
-            " (the server requires a client certificate: \
-             `ClientBuilder::tls_client_certificate`)"
-        }
-        _ => "",
+    const ISSUER: &str = " (no trusted CA issued the server's certificate: for a private CA, \
+                          give its certificate to `ClientBuilder::tls_root_certificate`)";
+    const NAME: &str = " (the server's certificate does not name the URL's host)";
+    const CLIENT: &str = " (the server requires a client certificate: \
+                          `ClientBuilder::tls_client_certificate`)";
+    if let Some(tls) = std::error::Error::source(err).and_then(find_rustls_error) {
+        return Some(match tls {
+            rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer) => ISSUER,
+            rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            ) => NAME,
+            rustls::Error::AlertReceived(AlertDescription::CertificateRequired) => CLIENT,
+            _ => "",
+        });
+    }
+    // The cluster client reports the failures of its initial connections as text only: known
+    // by rustls's wording.
+    let text = err.to_string();
+    if !(text.contains("invalid peer certificate") || text.contains("received fatal alert")) {
+        return None;
+    }
+    Some(if text.contains("UnknownIssuer") {
+        ISSUER
+    } else if text.contains("NotValidForName") {
+        NAME
+    } else if text.contains("CertificateRequired") {
+        CLIENT
+    } else {
+        ""
     })
 }
 
