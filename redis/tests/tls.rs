@@ -27,6 +27,7 @@ fn server() -> &'static TlsServer {
         support::start_tls_server(&TlsServerConfig {
             auth_clients: "no",
             requirepass: Some(PASSWORD),
+            cluster: false,
         })
     })
 }
@@ -38,6 +39,7 @@ fn mtls_server() -> &'static TlsServer {
         support::start_tls_server(&TlsServerConfig {
             auth_clients: "yes",
             requirepass: None,
+            cluster: false,
         })
     })
 }
@@ -248,4 +250,61 @@ async fn certificates_with_a_plain_url_are_refused() {
     let (err, text) = refused(trusting(&plain).connect()).await;
     assert!(matches!(err, Error::Protocol { .. }), "{text}");
     assert!(text.contains("rediss://"), "{text}");
+}
+
+/// With the feature `cluster` too: the cluster client over `rediss://`, on a one-node TLS
+/// cluster (`--tls-cluster yes`) serving every slot, with the CA given to the builder.
+#[cfg(feature = "cluster")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cluster_client_works_over_tls() {
+    static CLUSTER: OnceLock<TlsServer> = OnceLock::new();
+    let node = CLUSTER.get_or_init(|| {
+        support::start_tls_server(&TlsServerConfig {
+            auth_clients: "no",
+            requirepass: Some(PASSWORD),
+            cluster: true,
+        })
+    });
+    let url = node.url(&format!("default:{PASSWORD}@"));
+    let connect = || {
+        Client::cluster_builder(&[url.as_str()])
+            .tls_root_certificate(support::certs().pem("ca.crt"))
+            .recheck_interval(Duration::from_secs(60))
+            .connect()
+    };
+    let client = connect().await.expect("connect to the TLS cluster");
+    let other = connect().await.unwrap();
+
+    // A waiter in the other client is woken by the hint over its TLS subscriber connection.
+    let mutex = client.mutex("tls-cluster-mutex").await.unwrap();
+    let held = mutex.lock().await.unwrap();
+    let waiting = other.mutex("tls-cluster-mutex");
+    let waiter = tokio::spawn(async move {
+        let guard = waiting.lock().deadline(Duration::from_secs(10)).await?;
+        let token = guard.fencing_token();
+        guard.release().await?;
+        Ok::<u64, Error>(token)
+    });
+    assert!(
+        support::eventually(Duration::from_secs(5), || async {
+            mutex.waiters().await.unwrap() == 1
+        })
+        .await,
+        "the waiter never queued"
+    );
+    let first = held.fencing_token();
+    held.release().await.unwrap();
+    let second = waiter.await.unwrap().expect("granted by the hint");
+    assert!(second > first, "{second} > {first}");
+
+    // A node that does not trust the CA: refused clearly, without the password.
+    let (err, text) = refused(
+        Client::cluster_builder(&[url.as_str()])
+            .tls_root_certificate(support::certs().pem("rogue-ca.crt"))
+            .connect(),
+    )
+    .await;
+    assert!(matches!(err, Error::Protocol { .. }), "{text}");
+    assert!(text.contains("UnknownIssuer"), "{text}");
+    assert!(text.contains("tls_root_certificate"), "{text}");
 }

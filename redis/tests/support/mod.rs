@@ -346,6 +346,9 @@ pub struct TlsServerConfig {
     pub auth_clients: &'static str,
     /// `--requirepass`, if any.
     pub requirepass: Option<&'static str>,
+    /// A one-node Redis Cluster (`--cluster-enabled yes --tls-cluster yes`) serving every
+    /// slot, instead of a plain server.
+    pub cluster: bool,
 }
 
 /// Starts a private TLS server (a fresh one per call).
@@ -380,10 +383,34 @@ pub fn start_tls_server(config: &TlsServerConfig) -> TlsServer {
         if let Some(password) = config.requirepass {
             args.extend(["--requirepass".to_string(), password.to_string()]);
         }
+        if config.cluster {
+            args.extend([
+                "--cluster-enabled".to_string(),
+                "yes".into(),
+                "--tls-cluster".into(),
+                "yes".into(),
+                "--cluster-config-file".into(),
+                dir.join("nodes.conf").display().to_string(),
+                // The default bus port (port + 10000) may be out of range.
+                "--cluster-port".into(),
+                free_port().to_string(),
+            ]);
+        }
         let Some(pid) = spawn_redis(&dir, args) else {
             panic!("could not spawn redis-server");
         };
         if wait_ready(pid, &log) {
+            if config.cluster {
+                tls_cli(port, config, &["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]);
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while !tls_cli(port, config, &["CLUSTER", "INFO"]).contains("cluster_state:ok") {
+                    assert!(
+                        Instant::now() < deadline,
+                        "the one-node cluster never got ready"
+                    );
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
             return TlsServer { port, dir };
         }
         last_log = log;
@@ -398,6 +425,30 @@ pub fn start_tls_server(config: &TlsServerConfig) -> TlsServer {
         "a TLS redis-server did not start on a loopback port (it needs a redis-server built \
          with TLS, as Debian's is); its last log:\n{log}"
     );
+}
+
+/// Runs `redis-cli --tls` against the TLS server on `port`; its output.
+fn tls_cli(port: u16, config: &TlsServerConfig, args: &[&str]) -> String {
+    let mut command = Command::new("redis-cli");
+    command
+        .args(["--tls", "--cacert"])
+        .arg(certs().dir.join("ca.crt"))
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()]);
+    if let Some(password) = config.requirepass {
+        command.env("REDISCLI_AUTH", password);
+    }
+    let output = command
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run redis-cli (installed with redis-server)");
+    assert!(
+        output.status.success(),
+        "redis-cli {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// Waits until the server's log says it accepts connections: a plain PING cannot reach a
