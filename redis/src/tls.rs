@@ -36,9 +36,9 @@ impl TlsOptions {
         #[cfg(feature = "tls")]
         {
             match (self.root.is_some(), self.identity.is_some()) {
-                (false, false) => "platform roots",
+                (false, false) => "no certificates given",
                 (true, false) => "root certificate given",
-                (false, true) => "platform roots, client certificate given",
+                (false, true) => "client certificate given",
                 (true, true) => "root and client certificates given",
             }
         }
@@ -244,16 +244,24 @@ mod tests {
         }
     }
 
+    /// Through the public API: an error, not a panic, before any connection is tried.
     #[cfg(not(feature = "tls"))]
-    #[test]
-    fn a_tls_url_without_the_feature_names_the_feature() {
-        let err =
-            check_url("rediss://u:hunter22@127.0.0.1:6380", &TlsOptions::default()).unwrap_err();
-        assert!(matches!(err, Error::Protocol { .. }), "{err:?}");
-        assert!(!err.is_retryable());
-        let text = format!("{err} {err:?}");
-        assert!(text.contains("feature") && text.contains("`tls`"), "{text}");
-        assert!(!text.contains("hunter22"), "{text}");
+    #[tokio::test]
+    async fn a_tls_url_without_the_feature_names_the_feature() {
+        let url = "rediss://u:hunter22@127.0.0.1:6380";
+        let errors = [
+            crate::Client::connect(url).await.unwrap_err(),
+            crate::Client::builder(url).connect().await.unwrap_err(),
+            #[cfg(feature = "cluster")]
+            crate::Client::connect_cluster(&[url]).await.unwrap_err(),
+        ];
+        for err in errors {
+            assert!(matches!(err, Error::Protocol { .. }), "{err:?}");
+            assert!(!err.is_retryable());
+            let text = format!("{err} {err:?}");
+            assert!(text.contains("cargo feature `tls`"), "{text}");
+            assert!(!text.contains("hunter22"), "{text}");
+        }
     }
 
     #[cfg(feature = "tls")]
