@@ -46,7 +46,10 @@ pub enum Error {
         message: String,
     },
     /// Redis answered something this crate did not expect: a foreign or malformed value under
-    /// one of its keys, a refused command (e.g. missing ACL permission), a bad argument.
+    /// one of its keys, a refused command (e.g. missing ACL permission), a bad argument. Also
+    /// settings to fix before trying again: a bad URL, refused credentials, and TLS that
+    /// fails (its message then starts with `TLS`: an untrusted or refused certificate, an
+    /// unreadable PEM, a `rediss://` URL without the feature `tls`).
     Protocol {
         /// What went wrong, without credentials.
         message: String,

@@ -118,8 +118,8 @@ pub(crate) fn check_url(url: &str, tls: &TlsOptions) -> Result<(), Error> {
     #[cfg(not(feature = "tls"))]
     {
         Err(Error::protocol(
-            "a `rediss://` URL needs TLS, which this build lacks: enable the cargo feature \
-             `tls` of toro-sync-redis",
+            "TLS: a `rediss://` URL needs the cargo feature `tls` of toro-sync-redis, which \
+             this build lacks: enable it",
         ))
     }
 }
