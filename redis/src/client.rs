@@ -15,6 +15,7 @@ use crate::hub::Hub;
 use crate::keeper::{self, Job};
 use crate::keys::client_channel;
 use crate::scripts::Scripts;
+use crate::tls::{self, TlsOptions};
 use crate::{AsyncResult, Barrier, BoundedSemaphore, Error, Event, Mutex, RwLock, Semaphore};
 
 /// Settings of a [`Client`], made by [`Client::builder`].
@@ -34,6 +35,7 @@ use crate::{AsyncResult, Barrier, BoundedSemaphore, Error, Event, Mutex, RwLock,
 pub struct ClientBuilder {
     target: Target,
     options: Options,
+    tls: TlsOptions,
 }
 
 /// Where a client connects.
@@ -87,6 +89,44 @@ impl ClientBuilder {
         self
     }
 
+    /// Trusts the certificate authorities in `pem` (one or more PEM certificates) for
+    /// `rediss://` connections, instead of the platform's trust store: for a server whose
+    /// certificate a private or self-signed CA issued. The server's certificate must still
+    /// name the host of the URL.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), toro_sync_redis::Error> {
+    /// let ca = std::fs::read("ca.crt").expect("the CA's certificate");
+    /// let client = toro_sync_redis::Client::builder("rediss://toro:secret@redis.internal:6380")
+    ///     .tls_root_certificate(ca)
+    ///     .connect()
+    ///     .await?;
+    /// # drop(client); Ok(()) }
+    /// ```
+    ///
+    /// An unparsable PEM, or certificates with a URL that is not `rediss://`, make
+    /// [`connect`](Self::connect) fail with [`Error::Protocol`].
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls.root = Some(pem.into());
+        self
+    }
+
+    /// Presents a client certificate for mutual TLS (a server with `tls-auth-clients yes`):
+    /// `cert_pem` its certificate chain, `key_pem` its private key (PKCS#8, PKCS#1 or SEC1),
+    /// both PEM. The key is never printed (`Debug` says only that one was given).
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls_client_certificate(
+        mut self,
+        cert_pem: impl Into<Vec<u8>>,
+        key_pem: impl Into<Vec<u8>>,
+    ) -> Self {
+        self.tls.identity = Some((cert_pem.into(), key_pem.into()));
+        self
+    }
+
     /// Connects: one multiplexed command connection, one subscriber connection for wake-up
     /// hints (subscribed before this returns), the scripts loaded, and the background keeper
     /// task started on the current tokio runtime.
@@ -94,9 +134,11 @@ impl ClientBuilder {
     /// # Errors
     ///
     /// [`Error::Unavailable`] if the server cannot be reached; [`Error::Protocol`] for a bad
-    /// URL, refused credentials or a refused command.
+    /// URL, refused credentials or a refused command, and for TLS that fails (a `rediss://`
+    /// URL in a build without the feature `tls`, a server certificate that is not trusted, a
+    /// client certificate the server refuses).
     pub async fn connect(self) -> Result<Client, Error> {
-        Client::connect_with(self.target, self.options).await
+        Client::connect_with(self.target, self.options, self.tls).await
     }
 }
 
@@ -105,6 +147,7 @@ impl fmt::Debug for ClientBuilder {
         // The URL may carry a password: never printed.
         f.debug_struct("ClientBuilder")
             .field("options", &self.options)
+            .field("tls", &self.tls.describe())
             .finish_non_exhaustive()
     }
 }
@@ -161,7 +204,8 @@ impl Inner {
 
 impl Client {
     /// Connects with the default settings (key prefix `toro:`, lease 30 s, re-check 1 s).
-    /// The URL is redis-rs's: `redis://[user][:password@]host[:port][/db]`.
+    /// The URL is redis-rs's: `redis://[user][:password@]host[:port][/db]`, or
+    /// `rediss://…` for TLS (cargo feature `tls`; see the crate docs' section "TLS").
     ///
     /// ```no_run
     /// # async fn demo() -> Result<(), toro_sync_redis::Error> {
@@ -185,6 +229,7 @@ impl Client {
         ClientBuilder {
             target: Target::Single(url.to_string()),
             options: Options::default(),
+            tls: TlsOptions::default(),
         }
     }
 
@@ -219,10 +264,15 @@ impl Client {
         ClientBuilder {
             target: Target::Cluster(urls.iter().map(|url| url.to_string()).collect()),
             options: Options::default(),
+            tls: TlsOptions::default(),
         }
     }
 
-    async fn connect_with(target: Target, options: Options) -> Result<Client, Error> {
+    async fn connect_with(
+        target: Target,
+        options: Options,
+        tls: TlsOptions,
+    ) -> Result<Client, Error> {
         let client_id = random_id()?;
         let channel = client_channel(&options.prefix, &client_id);
         let hub = Arc::new(Hub::new());
@@ -232,9 +282,9 @@ impl Client {
             Ok::<(), redis::aio::SendError>(())
         };
         let (conn, mut subscriber, secret) = match target {
-            Target::Single(url) => open_single(&url, &options, push_sender).await?,
+            Target::Single(url) => open_single(&url, &options, &tls, push_sender).await?,
             #[cfg(feature = "cluster")]
-            Target::Cluster(urls) => open_cluster(&urls, &options, push_sender).await?,
+            Target::Cluster(urls) => open_cluster(&urls, &options, &tls, push_sender).await?,
         };
         let map = |e: redis::RedisError| Error::from_redis(&e, secret.as_deref());
         subscriber.subscribe(&channel).await.map_err(map)?;
@@ -364,16 +414,29 @@ impl Default for Options {
     }
 }
 
+/// The password in `url`, if any (kept out of error messages).
+fn password_of(url: &str) -> Result<Option<String>, Error> {
+    Ok(redis::Client::open(url)
+        .map_err(|e| Error::from_redis(&e, None))?
+        .get_connection_info()
+        .redis_settings()
+        .password()
+        .map(str::to_string))
+}
+
 /// The command and subscriber connections to one server, and its password (kept out of
-/// error messages).
+/// error messages). Both connections are made from one connection info, so both use TLS
+/// (with the same certificates) when the URL says `rediss://`.
 async fn open_single(
     url: &str,
     options: &Options,
+    tls: &TlsOptions,
     push: impl redis::aio::AsyncPushSender,
 ) -> Result<(Conn, Conn, Option<String>), Error> {
-    let command_client = redis::Client::open(url).map_err(|e| Error::from_redis(&e, None))?;
+    tls::check_url(url, tls)?;
+    let secret = password_of(url)?;
+    let command_client = tls.client(url, secret.as_deref())?;
     let info = command_client.get_connection_info().clone();
-    let secret = info.redis_settings().password().map(str::to_string);
     let map = |e: redis::RedisError| Error::from_redis(&e, secret.as_deref());
 
     let resp3 = info
@@ -388,13 +451,14 @@ async fn open_single(
         .set_connection_timeout(Some(options.response_timeout))
         .set_number_of_retries(2)
         .set_max_delay(Duration::from_millis(500));
+    let connect_error = |e: redis::RedisError| tls::hint_plain_connect(map(e.clone()), url, &e);
     let conn = ConnectionManager::new_with_config(command_client, config.clone())
         .await
-        .map_err(map)?;
+        .map_err(connect_error)?;
     let sub_config = config.set_automatic_resubscription().set_push_sender(push);
     let subscriber = ConnectionManager::new_with_config(subscriber_client, sub_config)
         .await
-        .map_err(map)?;
+        .map_err(connect_error)?;
     Ok((Conn::Single(conn), Conn::Single(subscriber), secret))
 }
 
@@ -407,6 +471,7 @@ async fn open_single(
 async fn open_cluster(
     urls: &[String],
     options: &Options,
+    tls: &TlsOptions,
     push: impl redis::aio::AsyncPushSender,
 ) -> Result<(Conn, Conn, Option<String>), Error> {
     use redis::cluster::ClusterClient;
@@ -416,19 +481,26 @@ async fn open_cluster(
             "a cluster client needs at least one node URL",
         ));
     };
-    let secret = redis::Client::open(first.as_str())
-        .map_err(|e| Error::from_redis(&e, None))?
-        .get_connection_info()
-        .redis_settings()
-        .password()
-        .map(str::to_string);
+    for url in urls {
+        tls::check_url(url, tls)?;
+    }
+    let secret = password_of(first)?;
     let map = |e: redis::RedisError| Error::from_redis(&e, secret.as_deref());
     let builder = || {
-        ClusterClient::builder(urls.iter().map(String::as_str))
+        let builder = ClusterClient::builder(urls.iter().map(String::as_str))
             .connection_timeout(options.response_timeout)
             .response_timeout(options.response_timeout)
             .retries(3)
-            .max_retry_wait(500)
+            .max_retry_wait(500);
+        // TLS itself follows the first URL's scheme (every node is reached the same way);
+        // the certificates go to every node connection.
+        #[cfg(feature = "tls")]
+        let builder = if tls.is_set() {
+            builder.certs(tls.certificates())
+        } else {
+            builder
+        };
+        builder
     };
     let conn = builder()
         .build()

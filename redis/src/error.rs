@@ -46,7 +46,10 @@ pub enum Error {
         message: String,
     },
     /// Redis answered something this crate did not expect: a foreign or malformed value under
-    /// one of its keys, a refused command (e.g. missing ACL permission), a bad argument.
+    /// one of its keys, a refused command (e.g. missing ACL permission), a bad argument. Also
+    /// settings to fix before trying again: a bad URL, refused credentials, and TLS that
+    /// fails (its message then starts with `TLS`: an untrusted or refused certificate, an
+    /// unreadable PEM, a `rediss://` URL without the feature `tls`).
     Protocol {
         /// What went wrong, without credentials.
         message: String,
@@ -76,6 +79,13 @@ impl Error {
             Some(secret) if !secret.is_empty() => text.replace(secret, "<redacted>"),
             _ => text,
         };
+        // A TLS failure arrives as an I/O error, but waiting does not fix a certificate.
+        #[cfg(feature = "tls")]
+        if let Some(hint) = crate::tls::tls_failure(err) {
+            return Error::Protocol {
+                message: scrub(format!("TLS: {err}{hint}")),
+            };
+        }
         if err.is_io_error()
             || err.is_connection_dropped()
             || err.is_connection_refusal()

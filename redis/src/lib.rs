@@ -109,6 +109,42 @@
 //!   hget hmget hdel hexists hincrby hlen zadd zrem zrange zrangebyscore zremrangebyscore zcard
 //!   zscore`, and for the queues `rpush lrange llen`.
 //!
+//! # TLS
+//!
+//! With the cargo feature `tls` (off by default, so the default build does not compile
+//! rustls and ring), a `rediss://` URL connects over TLS through redis-rs's rustls support:
+//! `rediss://user:password@host:port/db`. Both connections of a client, the command
+//! connection and the subscriber connection of the wake-up hints, use TLS, and so do their
+//! reconnections. The server's certificate must name the URL's host and is checked against
+//! the platform's trust store, or, for a private or self-signed CA, against the certificates
+//! given to `ClientBuilder::tls_root_certificate`. For a server that requires client
+//! certificates (`tls-auth-clients yes`), give one with
+//! `ClientBuilder::tls_client_certificate`. There is no mode that skips verification.
+//!
+//! ```no_run
+//! # #[cfg(feature = "tls")]
+//! # async fn demo() -> Result<(), toro_sync_redis::Error> {
+//! let client = toro_sync_redis::Client::builder("rediss://toro:secret@redis.internal:6380")
+//!     .tls_root_certificate(std::fs::read("ca.crt").expect("the private CA's certificate"))
+//!     .connect()
+//!     .await?;
+//! # drop(client); Ok(()) }
+//! ```
+//!
+//! Cryptography is rustls with ring (built with a C compiler alone). rustls needs a
+//! process-wide crypto provider: the first TLS connection installs ring's as the process
+//! default, unless the application installed one before (which is then used).
+//!
+//! Failures say what to fix, and are not retryable ([`Error::Protocol`], text starting
+//! `TLS`): a certificate no trusted CA issued, one that does not name the host, a client
+//! certificate the server requires and did not get, a PEM that does not parse. A `rediss://`
+//! URL in a build without the feature is [`Error::Protocol`] naming the feature. A `redis://`
+//! URL on a TLS-only port is dropped by the server: [`Error::Unavailable`] with a hint to use
+//! `rediss://`. As everywhere in this crate, the password of the URL never appears in an
+//! error or a `Debug` output, nor does a private key. With the feature `cluster` too, the
+//! cluster client takes `rediss://` node URLs, and redis-rs's cluster client is given the
+//! builder's certificates for every node.
+//!
 //! # Redis Cluster and failover
 //!
 //! With the cargo feature `cluster`, `Client::connect_cluster` (or `Client::cluster_builder`,
@@ -195,6 +231,7 @@ mod queue;
 mod rwlock;
 mod scripts;
 mod semaphore;
+mod tls;
 mod wait;
 
 pub use async_result::{AsyncResult, ResultGetFuture, SetError};

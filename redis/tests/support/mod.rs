@@ -1,12 +1,14 @@
 //! Test support: one private `redis-server` per test binary, on a free loopback port, in a
-//! temporary directory, killed when the test binary exits (however it exits).
+//! temporary directory, killed when the test binary exits (however it exits). For the TLS
+//! tests, private servers that speak only TLS, with certificates made at test time by the
+//! `openssl` command-line tool.
 
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -111,14 +113,20 @@ fn start() -> Server {
 
 /// Spawns `redis-server` from a thread that lives as long as the process, with the
 /// parent-death signal set: when the test binary exits (or is killed), so does Redis.
-fn spawn_server(port: u16, dir: &std::path::Path) -> Option<u32> {
+fn spawn_server(port: u16, dir: &Path) -> Option<u32> {
+    spawn_redis(dir, vec!["--port".into(), port.to_string()])
+}
+
+/// Spawns `redis-server` in `dir` on loopback, with `extra` arguments (its ports, TLS).
+fn spawn_redis(dir: &Path, extra: Vec<String>) -> Option<u32> {
     let binary = find_redis_server();
     let (tx, rx) = mpsc::channel();
     let dir = dir.to_path_buf();
     std::thread::spawn(move || {
         let mut command = Command::new(&binary);
         command
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--bind", "127.0.0.1"])
+            .args(&extra)
             .arg("--dir")
             .arg(&dir)
             .args(["--save", "", "--appendonly", "no"])
@@ -311,4 +319,289 @@ pub fn say(msg: impl std::fmt::Display) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "WORKER {msg}");
     let _ = out.flush();
+}
+
+/// A private `redis-server` that speaks only TLS (`--port 0`), its certificates issued by the
+/// test CA of [`certs`]. Killed when the test binary exits.
+pub struct TlsServer {
+    pub port: u16,
+    pub dir: PathBuf,
+}
+
+impl TlsServer {
+    /// `rediss://127.0.0.1:<port>`, with `userinfo` (`user:password@`, or empty).
+    pub fn url(&self, userinfo: &str) -> String {
+        format!("rediss://{userinfo}127.0.0.1:{}", self.port)
+    }
+
+    /// The same port with `redis://` (no TLS).
+    pub fn plain_url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+/// How a [`TlsServer`] treats clients.
+pub struct TlsServerConfig {
+    /// `--tls-auth-clients`: `no`, `optional` or `yes` (a client certificate is required).
+    pub auth_clients: &'static str,
+    /// `--requirepass`, if any.
+    pub requirepass: Option<&'static str>,
+    /// A one-node Redis Cluster (`--cluster-enabled yes --tls-cluster yes`) serving every
+    /// slot, instead of a plain server.
+    pub cluster: bool,
+}
+
+/// Starts a private TLS server (a fresh one per call).
+pub fn start_tls_server(config: &TlsServerConfig) -> TlsServer {
+    find_redis_server();
+    let certs = certs();
+    let mut last_log = PathBuf::new();
+    for _attempt in 0..5 {
+        let port = free_port();
+        let dir =
+            std::env::temp_dir().join(format!("toro-redis-tls-test-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let log = dir.join("redis.log");
+        let _ = std::fs::remove_file(&log);
+        let path = |name: &str| certs.dir.join(name).display().to_string();
+        let mut args = vec![
+            "--port".to_string(),
+            "0".into(),
+            "--tls-port".into(),
+            port.to_string(),
+            "--tls-cert-file".into(),
+            path("server.crt"),
+            "--tls-key-file".into(),
+            path("server.key"),
+            "--tls-ca-cert-file".into(),
+            path("ca.crt"),
+            "--tls-auth-clients".into(),
+            config.auth_clients.into(),
+            "--logfile".into(),
+            log.display().to_string(),
+        ];
+        if let Some(password) = config.requirepass {
+            args.extend(["--requirepass".to_string(), password.to_string()]);
+        }
+        if config.cluster {
+            args.extend([
+                "--cluster-enabled".to_string(),
+                "yes".into(),
+                "--tls-cluster".into(),
+                "yes".into(),
+                "--cluster-config-file".into(),
+                dir.join("nodes.conf").display().to_string(),
+                // The default bus port (port + 10000) may be out of range.
+                "--cluster-port".into(),
+                free_port().to_string(),
+            ]);
+        }
+        let Some(pid) = spawn_redis(&dir, args) else {
+            panic!("could not spawn redis-server");
+        };
+        if wait_ready(pid, &log) {
+            if config.cluster {
+                tls_cli(port, config, &["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]);
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while !tls_cli(port, config, &["CLUSTER", "INFO"]).contains("cluster_state:ok") {
+                    assert!(
+                        Instant::now() < deadline,
+                        "the one-node cluster never got ready"
+                    );
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+            return TlsServer { port, dir };
+        }
+        last_log = log;
+        // The port was probably taken meanwhile (the server exits): try another.
+        // SAFETY: kill on the pid of the server just spawned.
+        unsafe {
+            libc::kill(pid as i32, libc::SIGKILL);
+        }
+    }
+    let log = std::fs::read_to_string(&last_log).unwrap_or_default();
+    panic!(
+        "a TLS redis-server did not start on a loopback port (it needs a redis-server built \
+         with TLS, as Debian's is); its last log:\n{log}"
+    );
+}
+
+/// Runs `redis-cli --tls` against the TLS server on `port`; its output.
+fn tls_cli(port: u16, config: &TlsServerConfig, args: &[&str]) -> String {
+    let mut command = Command::new("redis-cli");
+    command
+        .args(["--tls", "--cacert"])
+        .arg(certs().dir.join("ca.crt"))
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()]);
+    if let Some(password) = config.requirepass {
+        command.env("REDISCLI_AUTH", password);
+    }
+    let output = command
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run redis-cli (installed with redis-server)");
+    assert!(
+        output.status.success(),
+        "redis-cli {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Waits until the server's log says it accepts connections: a plain PING cannot reach a
+/// TLS-only server. `false` if it exited first (e.g. its port was taken) or took too long.
+fn wait_ready(pid: u32, log: &Path) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if text.contains("Ready to accept connections") {
+            return true;
+        }
+        // SAFETY: signal 0 only checks that the process (our child, reaped once it exits)
+        // exists.
+        if unsafe { libc::kill(pid as i32, 0) } != 0 {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// The certificates of this test binary's TLS servers and clients, PEM files in `dir`:
+/// `ca.crt` (the test CA), `server.crt`/`server.key` (for `127.0.0.1` and `localhost`,
+/// issued by the CA), `client.crt`/`client.key` (a client certificate issued by the CA), and
+/// `rogue-ca.crt` (a CA that issued nothing here). P-256 keys, valid for two days.
+pub struct Certs {
+    pub dir: PathBuf,
+}
+
+impl Certs {
+    /// The contents of one of the files.
+    pub fn pem(&self, name: &str) -> Vec<u8> {
+        std::fs::read(self.dir.join(name)).expect("certificate file")
+    }
+}
+
+static CERTS: OnceLock<Certs> = OnceLock::new();
+
+/// The certificates, made on first use with the `openssl` command-line tool.
+pub fn certs() -> &'static Certs {
+    CERTS.get_or_init(make_certs)
+}
+
+const OPENSSL_CONFIG: &str = "\
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = unused
+[ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[server]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1,DNS:localhost
+authorityKeyIdentifier = keyid
+[client]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth
+authorityKeyIdentifier = keyid
+";
+
+fn make_certs() -> Certs {
+    let dir = std::env::temp_dir().join(format!("toro-redis-tls-certs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("openssl.cnf"), OPENSSL_CONFIG).expect("openssl config");
+    let new_key = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    for (name, subject) in [
+        ("ca", "/CN=toro-sync test CA"),
+        ("rogue-ca", "/CN=rogue CA"),
+    ] {
+        let (key, crt) = (format!("{name}.key"), format!("{name}.crt"));
+        let mut args = vec![
+            "req",
+            "-x509",
+            "-config",
+            "openssl.cnf",
+            "-extensions",
+            "ca",
+        ];
+        args.extend(new_key);
+        args.extend([
+            "-keyout", &key, "-out", &crt, "-days", "2", "-subj", subject,
+        ]);
+        openssl(&dir, &args);
+    }
+    for (serial, name, subject) in [
+        ("2", "server", "/CN=localhost"),
+        ("3", "client", "/CN=toro-client"),
+    ] {
+        let (key, csr, crt) = (
+            format!("{name}.key"),
+            format!("{name}.csr"),
+            format!("{name}.crt"),
+        );
+        let mut args = vec!["req", "-new", "-config", "openssl.cnf"];
+        args.extend(new_key);
+        args.extend(["-keyout", &key, "-out", &csr, "-subj", subject]);
+        openssl(&dir, &args);
+        openssl(
+            &dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-set_serial",
+                serial,
+                "-days",
+                "2",
+                "-extfile",
+                "openssl.cnf",
+                "-extensions",
+                name,
+                "-out",
+                &crt,
+            ],
+        );
+    }
+    Certs { dir }
+}
+
+/// Runs the `openssl` command-line tool in `dir`; panics with its error output on failure.
+fn openssl(dir: &Path, args: &[&str]) {
+    let output = Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|err| {
+            panic!(
+                "running `openssl` failed ({err}); the TLS tests make their certificates with \
+                 it: install it with `apt-get install openssl` (Debian/Ubuntu)"
+            )
+        });
+    assert!(
+        output.status.success(),
+        "openssl {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
