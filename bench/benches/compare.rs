@@ -389,7 +389,12 @@ macro_rules! task_channel_bench {
                                         }
                                         if left.fetch_sub(1, Ordering::AcqRel) == 1 {
                                             let $c = &$tx;
-                                            $close;
+                                            // A channel's close is its last sender's drop:
+                                            // `()` here.
+                                            #[allow(clippy::no_effect, clippy::unused_unit)]
+                                            {
+                                                $close;
+                                            }
                                         }
                                     })
                                 })

@@ -121,7 +121,11 @@ macro_rules! spawned {
                     }
                     if left.fetch_sub(1, Ordering::AcqRel) == 1 {
                         let $c = &$tx;
-                        $close;
+                        // A channel's close is its last sender's drop: `()` here.
+                        #[allow(clippy::no_effect, clippy::unused_unit)]
+                        {
+                            $close;
+                        }
                     }
                 })
             })
