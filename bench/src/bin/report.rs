@@ -2,7 +2,7 @@
 //! bench/chart.svg from criterion's estimates.
 //!
 //! ```text
-//! cargo run -p toro-sync-bench --release --bin report            # 3 runs (about 10 minutes)
+//! cargo run -p toro-sync-bench --release --bin report            # 3 runs (about 15 minutes)
 //! cargo run -p toro-sync-bench --release --bin report -- --runs 1
 //! cargo run -p toro-sync-bench --release --bin report -- --no-run  # re-read the last results
 //! ```
