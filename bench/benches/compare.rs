@@ -5,11 +5,14 @@
 //!
 //! Bench ids are `<workload>/<runtime>/<peer>`; the report relies on that shape.
 
+use std::future::Future;
 use std::hint::black_box;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use tokio::runtime::{Builder, Runtime};
 
 fn rt(kind: &str) -> Runtime {
@@ -333,6 +336,278 @@ fn queues(c: &mut Criterion) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// (11)–(13) queues between spawned tasks: 2,000,000 items, consumers spawned first
+
+/// Items through one queue per iteration of `w11`–`w13`.
+const TASK_ITEMS: usize = 2_000_000;
+
+/// The values producer `p` of `producers` sends: all of `0..TASK_ITEMS` between them.
+fn share(p: usize, producers: usize) -> std::ops::Range<u64> {
+    let per = TASK_ITEMS / producers;
+    let end = if p + 1 == producers {
+        TASK_ITEMS
+    } else {
+        per * (p + 1)
+    };
+    (per * p) as u64..end as u64
+}
+
+/// What the consumers of one iteration receive between them.
+const TASK_SUM: u64 = (TASK_ITEMS as u64) * (TASK_ITEMS as u64 - 1) / 2;
+
+/// One queue between tasks: the consumer tasks are spawned first, each receiving until the
+/// queue is closed and drained; then the producers, the last of which to finish closes the
+/// queue (for a channel: drops its last sender). Timed from the first spawn to the last join;
+/// the received items are checked after.
+macro_rules! task_channel_bench {
+    ($g:ident, $rt:ident, $name:literal, $producers:expr, $consumers:expr,
+     make: $make:expr, send: |$tx:ident, $v:ident| $send:expr,
+     recv_all: |$rx:ident| $recv_all:expr, close: |$c:ident| $close:expr) => {{
+        $g.bench_function($name, |b| {
+            b.iter_custom(|iters| {
+                $rt.block_on(async {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        let (tx, rx) = $make;
+                        let (elapsed, sum) = watchdog($name, async {
+                            let start = Instant::now();
+                            let consumers: Vec<_> = (0..$consumers)
+                                .map(|_| {
+                                    let $rx = rx.clone();
+                                    tokio::spawn(async move { $recv_all })
+                                })
+                                .collect();
+                            drop(rx);
+                            let left = Arc::new(AtomicUsize::new($producers));
+                            let producers: Vec<_> = (0..$producers)
+                                .map(|p| {
+                                    let $tx = tx.clone();
+                                    let left = left.clone();
+                                    tokio::spawn(async move {
+                                        for $v in share(p, $producers) {
+                                            $send;
+                                        }
+                                        if left.fetch_sub(1, Ordering::AcqRel) == 1 {
+                                            let $c = &$tx;
+                                            // A channel's close is its last sender's drop:
+                                            // `()` here.
+                                            #[allow(clippy::no_effect, clippy::unused_unit)]
+                                            {
+                                                $close;
+                                            }
+                                        }
+                                    })
+                                })
+                                .collect();
+                            drop(tx);
+                            for p in producers {
+                                p.await.unwrap();
+                            }
+                            let mut sum = 0u64;
+                            for c in consumers {
+                                sum += c.await.unwrap();
+                            }
+                            (start.elapsed(), sum)
+                        })
+                        .await;
+                        assert_eq!(sum, TASK_SUM, "{}: an item was lost or duplicated", $name);
+                        total += elapsed;
+                    }
+                    total
+                })
+            })
+        });
+    }};
+}
+
+fn task_queues(c: &mut Criterion) {
+    for (group, cap, producers, consumers) in [
+        ("w11_tasks_bounded128_1to1", Some(128), 1, 1),
+        ("w12_tasks_bounded128_4to4", Some(128), 4, 4),
+        ("w13_tasks_unbounded_1to1", None, 1, 1),
+    ] {
+        for kind in RUNTIMES {
+            let mut g = c.benchmark_group(format!("{group}/{kind}"));
+            g.throughput(Throughput::Elements(TASK_ITEMS as u64));
+            // An iteration takes 0.05–0.5 s: ten of them, one per sample.
+            g.sample_size(10);
+            g.sampling_mode(SamplingMode::Flat);
+            g.warm_up_time(Duration::from_millis(200));
+            g.measurement_time(Duration::from_secs(2));
+            let rt = rt(kind);
+            task_channel_bench!(g, rt, "toro-sync", producers, consumers,
+                make: {
+                    let q = Arc::new(match cap {
+                        Some(n) => toro_sync::Queue::bounded(n),
+                        None => toro_sync::Queue::unbounded(),
+                    });
+                    (q.clone(), q)
+                },
+                send: |q, v| q.put(v).await.unwrap(),
+                recv_all: |q| {
+                    let mut sum = 0u64;
+                    while let Ok(v) = q.get().await {
+                        sum += v;
+                    }
+                    sum
+                },
+                close: |q| q.close());
+            task_channel_bench!(g, rt, "kanal", producers, consumers,
+                make: match cap { Some(n) => kanal::bounded_async(n), None => kanal::unbounded_async() },
+                send: |tx, v| tx.send(v).await.unwrap(),
+                recv_all: |rx| {
+                    let mut sum = 0u64;
+                    while let Ok(v) = rx.recv().await {
+                        sum += v;
+                    }
+                    sum
+                },
+                // The last sender's drop closes it.
+                close: |_tx| ());
+            // As in w05: flume's async MPMC deadlocked on 4 → 4 with two workers.
+            if !(consumers > 1 && kind == "mt2") {
+                task_channel_bench!(g, rt, "flume", producers, consumers,
+                    make: match cap { Some(n) => flume::bounded(n), None => flume::unbounded() },
+                    send: |tx, v| tx.send_async(v).await.unwrap(),
+                    recv_all: |rx| {
+                        let mut sum = 0u64;
+                        while let Ok(v) = rx.recv_async().await {
+                            sum += v;
+                        }
+                        sum
+                    },
+                    close: |_tx| ());
+            }
+            task_channel_bench!(g, rt, "async-channel", producers, consumers,
+                make: match cap { Some(n) => async_channel::bounded(n), None => async_channel::unbounded() },
+                send: |tx, v| tx.send(v).await.unwrap(),
+                recv_all: |rx| {
+                    let mut sum = 0u64;
+                    while let Ok(v) = rx.recv().await {
+                        sum += v;
+                    }
+                    sum
+                },
+                close: |_tx| ());
+            // tokio's mpsc has one receiver: 1 → 1 only. Its receiver is not `Clone`, so it
+            // is handed to the one consumer through a slot the macro's `clone` takes it from.
+            if consumers == 1 {
+                match cap {
+                    Some(n) => task_channel_bench!(g, rt, "tokio", producers, consumers,
+                        make: {
+                            let (tx, rx) = tokio::sync::mpsc::channel(n);
+                            (tx, OneReceiver::new(rx))
+                        },
+                        send: |tx, v| tx.send(v).await.unwrap(),
+                        recv_all: |rx| {
+                            let mut rx = rx.take();
+                            let mut sum = 0u64;
+                            while let Some(v) = rx.recv().await {
+                                sum += v;
+                            }
+                            sum
+                        },
+                        close: |_tx| ()),
+                    None => task_channel_bench!(g, rt, "tokio", producers, consumers,
+                        make: {
+                            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+                            (tx, OneReceiver::new(rx))
+                        },
+                        send: |tx, v| tx.send(v).unwrap(),
+                        recv_all: |rx| {
+                            let mut rx = rx.take();
+                            let mut sum = 0u64;
+                            while let Some(v) = rx.recv().await {
+                                sum += v;
+                            }
+                            sum
+                        },
+                        close: |_tx| ()),
+                }
+            }
+            g.finish();
+        }
+    }
+}
+
+/// tokio's one receiver, shared so that `clone` gives the one consumer a handle to take it.
+struct OneReceiver<R>(Arc<std::sync::Mutex<Option<R>>>);
+
+impl<R> OneReceiver<R> {
+    fn new(rx: R) -> Self {
+        OneReceiver(Arc::new(std::sync::Mutex::new(Some(rx))))
+    }
+
+    fn take(&self) -> R {
+        self.0
+            .lock()
+            .unwrap()
+            .take()
+            .expect("one consumer takes the receiver")
+    }
+}
+
+impl<R> Clone for OneReceiver<R> {
+    fn clone(&self) -> Self {
+        OneReceiver(self.0.clone())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// (14) semaphore: 64 tasks, 8 permits, each permit held across a yield
+
+fn semaphore_hold_yield(c: &mut Criterion) {
+    for kind in RUNTIMES {
+        let mut g = c.benchmark_group(format!("w14_semaphore_hold_yield_64x8/{kind}"));
+        g.throughput(Throughput::Elements((TASKS * PER_TASK) as u64));
+        g.sample_size(20);
+        let rt = rt(kind);
+        macro_rules! peer {
+            ($name:literal, $new:expr, |$s:ident| $acquire:expr) => {{
+                g.bench_function($name, |b| {
+                    b.iter(|| {
+                        rt.block_on(async {
+                            let sem = Arc::new($new);
+                            let tasks: Vec<_> = (0..TASKS)
+                                .map(|_| {
+                                    let $s = sem.clone();
+                                    tokio::spawn(async move {
+                                        for _ in 0..PER_TASK {
+                                            let permit = $acquire;
+                                            tokio::task::yield_now().await;
+                                            drop(permit);
+                                        }
+                                    })
+                                })
+                                .collect();
+                            for t in tasks {
+                                t.await.unwrap();
+                            }
+                        })
+                    })
+                });
+            }};
+        }
+        peer!("toro-sync", toro_sync::Semaphore::new(8), |s| s
+            .acquire()
+            .await);
+        peer!("tokio", tokio::sync::Semaphore::new(8), |s| s
+            .acquire()
+            .await
+            .unwrap());
+        peer!("async-lock", async_lock::Semaphore::new(8), |s| s
+            .acquire()
+            .await);
+        peer!(
+            "futures-intrusive",
+            futures_intrusive::sync::Semaphore::new(true, 8),
+            |s| s.acquire(1).await
+        );
+        g.finish();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // (7) ping-pong between two tasks
 
 const ROUNDS: usize = 4_096;
@@ -421,6 +696,25 @@ fn ping_pong(c: &mut Criterion) {
                 })
             })
         });
+        g.bench_function("kanal", |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    let (atx, arx) = kanal::bounded_async(1);
+                    let (ztx, zrx) = kanal::bounded_async(1);
+                    let other = tokio::spawn(async move {
+                        for _ in 0..ROUNDS {
+                            let v = arx.recv().await.unwrap();
+                            ztx.send(v).await.unwrap();
+                        }
+                    });
+                    for i in 0..ROUNDS {
+                        atx.send(i).await.unwrap();
+                        black_box(zrx.recv().await.unwrap());
+                    }
+                    other.await.unwrap();
+                })
+            })
+        });
         g.finish();
     }
 }
@@ -486,6 +780,71 @@ fn wake_crowd(c: &mut Criterion) {
                         }
                         let start = Instant::now();
                         n.notify_waiters();
+                        for t in tasks {
+                            t.await.unwrap();
+                        }
+                        total += start.elapsed();
+                    }
+                    total
+                })
+            })
+        });
+        g.bench_function("futures-intrusive ManualResetEvent::set", |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(async {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        let e = Arc::new(futures_intrusive::sync::ManualResetEvent::new(false));
+                        let ready = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+                        let tasks: Vec<_> = (0..CROWD)
+                            .map(|_| {
+                                let (e, ready) = (e.clone(), ready.clone());
+                                tokio::spawn(async move {
+                                    let mut wait = std::pin::pin!(e.wait());
+                                    // Registered by its first poll (pending: the event is
+                                    // set only once every task is ready).
+                                    let first = std::future::poll_fn(|cx| {
+                                        Poll::Ready(wait.as_mut().poll(cx).is_pending())
+                                    })
+                                    .await;
+                                    assert!(first, "the event is not set yet");
+                                    ready.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                                    wait.await
+                                })
+                            })
+                            .collect();
+                        while ready.load(std::sync::atomic::Ordering::SeqCst) < CROWD {
+                            tokio::task::yield_now().await;
+                        }
+                        let start = Instant::now();
+                        e.set();
+                        for t in tasks {
+                            t.await.unwrap();
+                        }
+                        total += start.elapsed();
+                    }
+                    total
+                })
+            })
+        });
+        g.bench_function("event-listener Event::notify", |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(async {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        let e = Arc::new(event_listener::Event::new());
+                        let tasks: Vec<_> = (0..CROWD)
+                            .map(|_| {
+                                let e = e.clone();
+                                // `listen` registers the listener at once.
+                                tokio::spawn(async move { e.listen().await })
+                            })
+                            .collect();
+                        while e.total_listeners() < CROWD {
+                            tokio::task::yield_now().await;
+                        }
+                        let start = Instant::now();
+                        e.notify(usize::MAX);
                         for t in tasks {
                             t.await.unwrap();
                         }
@@ -584,6 +943,7 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = uncontended_lock, contended_lock, semaphore, queues, ping_pong, wake_crowd, toro_only
+    targets = uncontended_lock, contended_lock, semaphore, queues, ping_pong, wake_crowd, toro_only,
+        task_queues, semaphore_hold_yield
 }
 criterion_main!(benches);

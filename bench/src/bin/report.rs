@@ -2,7 +2,7 @@
 //! bench/chart.svg from criterion's estimates.
 //!
 //! ```text
-//! cargo run -p toro-sync-bench --release --bin report            # 3 runs (about 10 minutes)
+//! cargo run -p toro-sync-bench --release --bin report            # 3 runs (about 15 minutes)
 //! cargo run -p toro-sync-bench --release --bin report -- --runs 1
 //! cargo run -p toro-sync-bench --release --bin report -- --no-run  # re-read the last results
 //! ```
@@ -166,13 +166,17 @@ fn target(group: &str) -> Option<(&'static str, f64)> {
     let workload = group.split('/').next()?;
     Some(match workload {
         "w01_uncontended_lock" => ("≤ 0.6× the fastest async peer's time", 0.6),
-        "w02_contended_lock" | "w03_semaphore_64x8" => (
+        "w02_contended_lock" | "w03_semaphore_64x8" | "w14_semaphore_hold_yield_64x8" => (
             "≥ 1.0× the fastest async peer's throughput (time ratio ≤ 1.0)",
             1.0,
         ),
         "w04_bounded128_1to1" | "w05_bounded128_4to4" | "w06_unbounded_1to1" => {
             ("≥ 1.0× flume's throughput (time ratio to flume ≤ 1.0)", 1.0)
         }
+        "w11_tasks_bounded128_1to1" | "w12_tasks_bounded128_4to4" | "w13_tasks_unbounded_1to1" => (
+            "≥ 1.0× flume's throughput (async-channel's where flume is left out)",
+            1.0,
+        ),
         "w07_ping_pong" => ("≤ 1.0× tokio Notify's time", 1.0),
         "w08_wake_1000" => ("≤ 1.0× tokio notify_waiters' time", 1.0),
         _ => return None,
@@ -185,6 +189,9 @@ fn target_peer<'a>(group: &str, peers: &'a BTreeMap<String, Vec<f64>>) -> Option
     let by_name = |want: &str| peers.keys().find(|k| k.starts_with(want));
     match workload {
         "w04_bounded128_1to1" | "w05_bounded128_4to4" | "w06_unbounded_1to1" => by_name("flume"),
+        "w11_tasks_bounded128_1to1" | "w12_tasks_bounded128_4to4" | "w13_tasks_unbounded_1to1" => {
+            by_name("flume").or_else(|| by_name("async-channel"))
+        }
         "w07_ping_pong" => by_name("tokio Notify"),
         "w08_wake_1000" => by_name("tokio"),
         _ => peers
@@ -226,7 +233,11 @@ fn render(results: &Results, sizes: &str, runs: usize) -> String {
         let met = if r <= limit { "yes" } else { "**no**" };
         // The lock and semaphore targets name barging peers; tokio's are the strict-FIFO ones.
         let fifo = match peers.get("tokio") {
-            Some(tokio) if group.starts_with("w02") || group.starts_with("w03") => {
+            Some(tokio)
+                if group.starts_with("w02")
+                    || group.starts_with("w03")
+                    || group.starts_with("w14") =>
+            {
                 format!("{:.2}", ratio(toro, tokio))
             }
             _ => "—".into(),
