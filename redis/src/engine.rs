@@ -9,7 +9,8 @@
 //! FIFO line (a ZSET by an arrival sequence). Whenever something frees up, the script that
 //! freed it runs the **grant loop**: it serves the head of the line while the head fits (a big
 //! head request blocks later small ones), turning each ticket into a **holder** with a lease
-//! and a fencing token *in Redis*, then publishes one hint per client channel. A Mutex is
+//! and a fencing token *in Redis*, then publishes one hint message naming the granted tickets
+//! on the primitive's sharded hint channel (`<prefix>{name}:hint`). A Mutex is
 //! capacity 1; a semaphore is capacity `permits` (`release()` raises it); a RwLock is capacity
 //! `max_readers` with reads taking 1 and writes taking all of it.
 //!
@@ -18,7 +19,9 @@
 //! 1. A local slot for the ticket is registered *before* the acquire script is sent, so a hint
 //!    that beats the script's reply is not lost.
 //! 2. The reply is *granted* (done), or *queued* with a wake hint (the time until the earliest
-//!    lease or liveness expiry that could free the line).
+//!    lease or liveness expiry that could free the line). Queued, the client's subscriber
+//!    connection subscribes to the primitive's hint channel unless it already is (then the
+//!    primitive's waiters are re-checked once: a grant before the subscription hinted nobody).
 //! 3. The waiter sleeps on its slot, which is filled by a hint on the client's one subscriber
 //!    connection, or by the keeper's batched re-check of the primitive (every re-check
 //!    interval, at the wake hint, and at once after a reconnect). No fast polling.
@@ -501,7 +504,7 @@ impl Prim {
             n.to_string(),
             self.spec.lease_ms().to_string(),
             if try_once { "1" } else { "0" }.to_string(),
-            self.inner.channel.clone(),
+            self.spec.keys.hint().to_string(),
         ];
         args.extend_from_slice(extra);
         args

@@ -13,6 +13,9 @@
 
 local K_META, K_QUEUE, K_TICKETS, K_LIVE = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local K_HOLDERS, K_HDATA, K_TOMB = KEYS[5], KEYS[6], KEYS[7]
+-- The primitive's hint channel, `<prefix>{name}:hint`: in the slot of its keys, as a
+-- script's SPUBLISH must be on a cluster.
+local K_HINT = string.sub(K_META, 1, -2) .. 'hint'
 local SCHEMA = '1'
 local BUDGET = 256
 local MAX_COUNT = 9007199254740991
@@ -88,6 +91,19 @@ local function parse_holder(v)
   return tonumber(n), tonumber(token), tonumber(lease)
 end
 
+-- Publishes the grant hints gathered in `hints` (one body per client, lines `<id> <token>`)
+-- as one sharded message on the primitive's hint channel: each subscriber picks the lines of
+-- its own tickets and ignores the rest.
+local function publish_hints(hints)
+  local body = {}
+  for _, b in pairs(hints) do
+    body[#body + 1] = b
+  end
+  if #body > 0 then
+    redis.call('SPUBLISH', K_HINT, table.concat(body))
+  end
+end
+
 local function tomb(id, lease)
   redis.call('ZADD', K_TOMB, NOW_MS + 2 * lease, id)
 end
@@ -153,7 +169,7 @@ local function make_holder(st, id, n, lease)
 end
 
 -- Serves the line from its head while the head fits (a big head request blocks later small
--- ones), records every grant here, then publishes one hint per client channel.
+-- ones), records every grant here, then publishes the hints on the primitive's hint channel.
 local function grant_loop(st)
   local hints = {}
   for _ = 1, BUDGET do
@@ -178,9 +194,7 @@ local function grant_loop(st)
       hints[ch] = (hints[ch] or '') .. id .. ' ' .. fmt(token) .. '\n'
     end
   end
-  for ch, body in pairs(hints) do
-    redis.call('PUBLISH', ch, body)
-  end
+  publish_hints(hints)
 end
 
 -- Milliseconds until something may change without a script running here: the earliest lease
