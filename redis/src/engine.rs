@@ -451,10 +451,13 @@ impl Prim {
                 armed: true,
             };
             let args = self.acquire_args(&id, n, false, extra);
-            let send =
-                self.inner
-                    .link
-                    .eval(self.acquire_script(), &self.spec, &args, deadline, true);
+            let send = self.inner.link.eval_as::<Vec<redis::Value>>(
+                self.acquire_script(),
+                &self.spec,
+                &args,
+                deadline,
+                true,
+            );
             // A slow or paused server does not hold the wait past its deadline: the request
             // stays sent, and the withdraw below runs after it on the same connection.
             let r = match deadline {
@@ -467,8 +470,13 @@ impl Prim {
                 Err(Error::Timeout) => return ticket.timeout(n).await,
                 other => other?,
             };
-            match (reply(&r, 0)?, reply(&r, 1)?) {
-                (1, token) => return Ok(ticket.granted(as_token(token)?, n, sent)),
+            let (state, value, payload) = acquire_reply(r)?;
+            match (state, value) {
+                (1, token) => {
+                    let mut grant = ticket.granted(as_token(token)?, n, sent);
+                    grant.payload = payload;
+                    return Ok(grant);
+                }
                 (0, hint) => self.inner.hub.queued(&id, sent, hint_of(hint)),
                 (-2, _) => {
                     // Retried past the ticket's liveness (a long outage or pause): Redis swept
@@ -525,10 +533,15 @@ impl Prim {
         let r = self
             .inner
             .link
-            .eval_once(self.acquire_script(), &self.spec, &args)
+            .eval_once_as::<Vec<redis::Value>>(self.acquire_script(), &self.spec, &args)
             .await?;
-        match (reply(&r, 0)?, reply(&r, 1)?) {
-            (1, token) => Ok(ticket.granted(as_token(token)?, n, sent)),
+        let (state, value, payload) = acquire_reply(r)?;
+        match (state, value) {
+            (1, token) => {
+                let mut grant = ticket.granted(as_token(token)?, n, sent);
+                grant.payload = payload;
+                Ok(grant)
+            }
             (-1, _) => {
                 ticket.disarm();
                 Err(Error::Timeout)
@@ -549,6 +562,22 @@ impl Prim {
             done: false,
         }
     }
+}
+
+/// An acquire script's reply: `{state, value}`, and a queue's delivery made at once adds the
+/// item's payload (so a `get` needs no second script).
+fn acquire_reply(r: Vec<redis::Value>) -> Result<(i64, i64, Option<Vec<u8>>), Error> {
+    let mut r = r.into_iter();
+    let mut int = || match r.next() {
+        Some(redis::Value::Int(v)) => Ok(v),
+        _ => Err(Error::protocol("unexpected acquire reply")),
+    };
+    let (state, value) = (int()?, int()?);
+    let payload = match r.next() {
+        Some(redis::Value::BulkString(bytes)) => Some(bytes),
+        _ => None,
+    };
+    Ok((state, value, payload))
 }
 
 fn as_token(token: i64) -> Result<u64, Error> {
@@ -576,6 +605,7 @@ impl Ticket {
             token,
             n,
             basis,
+            payload: None,
         }
     }
 
@@ -645,6 +675,8 @@ pub(crate) struct Grant {
     token: u64,
     n: u64,
     basis: Instant,
+    /// A queue's delivery made by the acquire itself: the item's payload.
+    payload: Option<Vec<u8>>,
 }
 
 impl Grant {
@@ -652,6 +684,11 @@ impl Grant {
     #[allow(dead_code)]
     pub(crate) fn token(&self) -> u64 {
         self.token
+    }
+
+    /// The payload that came with the grant (a queue's delivery made at once), if any.
+    pub(crate) fn take_payload(&mut self) -> Option<Vec<u8>> {
+        self.payload.take()
     }
 
     /// Holds it under a lease that the keeper renews until the [`Holding`] is released.
