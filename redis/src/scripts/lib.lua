@@ -54,19 +54,20 @@ local function meta_number(v)
 end
 
 -- Validates (or creates) the primitive's meta; returns its state table. Writes nothing unless
--- the primitive is new, so a mismatch or a foreign value leaves everything as it was.
+-- the primitive is new, so a mismatch or a foreign value leaves everything as it was. One
+-- HMGET when it exists (a key of another type is a WRONGTYPE error, caught).
 local function open(kind, param)
   count_arg(param, 'param')
-  if redis.call('EXISTS', K_META) == 0 then
-    redis.call('HSET', K_META, 'v', SCHEMA, 'kind', kind, 'param', param, 'cap', param,
-      'used', '0', 'seq', '0', 'fence', '0')
-    return {cap = tonumber(param), used = 0, fence = 0}
-  end
-  if redis.call('TYPE', K_META)['ok'] ~= 'hash' then
+  local m = redis.pcall('HMGET', K_META, 'v', 'kind', 'param', 'cap', 'used', 'fence')
+  if m.err then
     fail('TORO_FOREIGN', 'meta key is not a hash')
   end
-  local m = redis.call('HMGET', K_META, 'v', 'kind', 'param', 'cap', 'used', 'fence')
   if m[1] ~= SCHEMA then
+    if m[1] == false and redis.call('EXISTS', K_META) == 0 then
+      redis.call('HSET', K_META, 'v', SCHEMA, 'kind', kind, 'param', param, 'cap', param,
+        'used', '0', 'seq', '0', 'fence', '0')
+      return {cap = tonumber(param), used = 0, fence = 0}
+    end
     fail('TORO_FOREIGN', 'unknown schema')
   end
   if m[2] ~= kind or m[3] ~= param then
@@ -143,13 +144,17 @@ local function drop_ticket(id)
 end
 
 -- Expired leases release, dead waiters leave the line, old tombstones go (bounded work).
-local function sweep(st)
+-- `line_empty`: the caller saw the line empty, so there is no waiter to expire.
+local function sweep(st, line_empty)
   redis.call('ZREMRANGEBYSCORE', K_TOMB, '-inf', NOW_MS)
   local expired = redis.call('ZRANGEBYSCORE', K_HOLDERS, '-inf', NOW_MS, 'LIMIT', 0, BUDGET)
   for _, id in ipairs(expired) do
     if not drop_holder(st, id) then
       redis.call('ZREM', K_HOLDERS, id)
     end
+  end
+  if line_empty then
+    return
   end
   local dead = redis.call('ZRANGEBYSCORE', K_LIVE, '-inf', NOW_MS, 'LIMIT', 0, BUDGET)
   for _, id in ipairs(dead) do
@@ -161,10 +166,10 @@ end
 local function make_holder(st, id, n, lease)
   local token = math.max(st.fence + 1, NOW_US)
   st.fence = token
-  redis.call('HSET', K_META, 'fence', fmt(token))
+  st.used = st.used + n
+  redis.call('HSET', K_META, 'fence', fmt(token), 'used', fmt(st.used))
   redis.call('ZADD', K_HOLDERS, NOW_MS + lease, id)
   redis.call('HSET', K_HDATA, id, fmt(n) .. '|' .. fmt(token) .. '|' .. fmt(lease))
-  set_used(st, st.used + n)
   return token
 end
 

@@ -72,17 +72,18 @@ local function open(kind, param)
     fail('TORO_PROTOCOL', 'not a queue kind')
   end
   local st = {kind = kind, bound = p % TWO32, attempts = math.floor(p / TWO32)}
-  if redis.call('EXISTS', K_META) == 0 then
-    redis.call('HSET', K_META, 'v', SCHEMA, 'kind', kind, 'param', param, 'seq', '0',
-      'unfinished', '0', 'closed', '0')
-    st.seq, st.unfinished, st.closed = 0, 0, false
-    return st
-  end
-  if redis.call('TYPE', K_META)['ok'] ~= 'hash' then
+  -- One HMGET when the queue exists (a key of another type is a WRONGTYPE error, caught).
+  local m = redis.pcall('HMGET', K_META, 'v', 'kind', 'param', 'seq', 'unfinished', 'closed')
+  if m.err then
     fail('TORO_FOREIGN', 'meta key is not a hash')
   end
-  local m = redis.call('HMGET', K_META, 'v', 'kind', 'param', 'seq', 'unfinished', 'closed')
   if m[1] ~= SCHEMA then
+    if m[1] == false and redis.call('EXISTS', K_META) == 0 then
+      redis.call('HSET', K_META, 'v', SCHEMA, 'kind', kind, 'param', param, 'seq', '0',
+        'unfinished', '0', 'closed', '0')
+      st.seq, st.unfinished, st.closed = 0, 0, false
+      return st
+    end
     fail('TORO_FOREIGN', 'unknown schema')
   end
   if m[2] ~= kind or m[3] ~= param then

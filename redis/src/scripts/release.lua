@@ -3,7 +3,9 @@
 local st = open(ARGV[1], ARGV[2])
 local id = ARGV[3]
 local forget = ARGV[4] == '1'
-sweep(st)
+-- With nobody in line there is no waiter to expire and nothing to grant.
+local waiting = redis.call('ZCARD', K_QUEUE) > 0
+sweep(st, not waiting)
 local n = drop_holder(st, id)
 local result = {0, 0}
 if n then
@@ -13,5 +15,7 @@ if n then
     redis.call('HSET', K_META, 'cap', fmt(st.cap))
   end
 end
-grant_loop(st)
+if waiting then
+  grant_loop(st)
+end
 return result
