@@ -223,7 +223,7 @@ impl Client {
 
     async fn connect_with(target: Target, options: Options) -> Result<Client, Error> {
         let client_id = random_id()?;
-        let hub = Arc::new(Hub::new());
+        let hub = Arc::new(Hub::new(&client_id));
         let push_hub = hub.clone();
         let push_sender = move |push: redis::PushInfo| {
             on_push(&push_hub, push);

@@ -16,8 +16,9 @@
 //!
 //! # Waiting ([`Prim::wait_ticket`])
 //!
-//! 1. A local slot for the ticket is registered *before* the acquire script is sent, so a hint
-//!    that beats the script's reply is not lost.
+//! 1. The acquire script is sent; nothing is registered locally first (an uncontended wait
+//!    touches no local book). A hint that beats the script's reply is kept by the hub for the
+//!    slot registered once the reply says *queued*.
 //! 2. The reply is *granted* (done), or *queued* with a wake hint (the time until the earliest
 //!    lease or liveness expiry that could free the line). Queued, the client's subscriber
 //!    connection subscribes to the primitive's hint channel unless it already is (then the
@@ -97,12 +98,15 @@ pub(crate) struct Spec {
     /// Why every operation of this handle fails (an invalid name), if it does: handles are
     /// made without a round trip, so the error comes with the first operation.
     pub(crate) invalid: Option<Error>,
+    /// The keeper's book key, made once.
+    pub(crate) entry: std::sync::OnceLock<String>,
 }
 
 impl Spec {
     /// The keeper's book groups by primitive and lease time.
-    pub(crate) fn entry_key(&self) -> String {
-        format!("{}|{}", self.keys.meta(), self.lease.as_millis())
+    pub(crate) fn entry_key(&self) -> &str {
+        self.entry
+            .get_or_init(|| format!("{}|{}", self.keys.meta(), self.lease.as_millis()))
     }
 
     pub(crate) fn lease_ms(&self) -> u64 {
@@ -177,19 +181,29 @@ impl Link {
         if let Some(err) = &spec.invalid {
             return Err(err.clone());
         }
-        let mut invocation = script.prepare_invoke();
-        for key in spec.keys.all() {
-            invocation.key(key);
-        }
-        invocation.arg(spec.kind).arg(spec.param);
-        for arg in args {
-            invocation.arg(arg);
-        }
+        // EVALSHA built in place (redis-rs's invocation copies every key and argument first);
+        // a server that lost its scripts (a restart) gets it loaded and runs it again.
+        let keys = spec.keys.all();
+        let mut cmd = redis::cmd("EVALSHA");
+        cmd.arg(script.get_hash())
+            .arg(keys.len())
+            .arg(keys)
+            .arg(spec.kind)
+            .arg(spec.param)
+            .arg(args);
         let mut conn = self.conn.clone();
-        invocation
-            .invoke_async::<R>(&mut conn)
-            .await
-            .map_err(|e| self.map(spec, &e))
+        let result = match cmd.query_async::<R>(&mut conn).await {
+            Err(err)
+                if err.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
+            {
+                match script.load_async(&mut conn).await {
+                    Ok(_) => cmd.query_async::<R>(&mut conn).await,
+                    Err(err) => Err(err),
+                }
+            }
+            other => other,
+        };
+        result.map_err(|e| self.map(spec, &e))
     }
 
     /// Runs `script`, retrying a retryable failure with backoff (20 ms doubling to 1 s) until
@@ -306,6 +320,7 @@ impl Prim {
             lease: inner.options.lease,
             recheck: inner.options.recheck,
             invalid,
+            entry: Default::default(),
         };
         Prim {
             inner,
@@ -340,6 +355,7 @@ impl Prim {
                 lease: s.lease,
                 recheck: s.recheck,
                 invalid: Some(err),
+                entry: Default::default(),
             }),
         }
     }
@@ -365,6 +381,7 @@ impl Prim {
                 lease: lease.max(Duration::from_millis(10)),
                 recheck: s.recheck,
                 invalid: s.invalid.clone(),
+                entry: Default::default(),
             }),
         }
     }
@@ -444,11 +461,11 @@ impl Prim {
         loop {
             let id = self.inner.next_id();
             let sent = Instant::now();
-            let notify = self.inner.hub.add_waiter(&self.spec, &id, sent);
             let ticket = Ticket {
                 prim: self.clone(),
                 id: id.clone(),
                 armed: true,
+                sent,
             };
             let args = self.acquire_args(&id, n, false, extra);
             let send = self.inner.link.eval_as::<Vec<redis::Value>>(
@@ -471,13 +488,13 @@ impl Prim {
                 other => other?,
             };
             let (state, value, payload) = acquire_reply(r)?;
-            match (state, value) {
+            let wake = match (state, value) {
                 (1, token) => {
                     let mut grant = ticket.granted(as_token(token)?, n, sent);
                     grant.payload = payload;
                     return Ok(grant);
                 }
-                (0, hint) => self.inner.hub.queued(&id, sent, hint_of(hint)),
+                (0, wake) => hint_of(wake),
                 (-2, _) => {
                     // Retried past the ticket's liveness (a long outage or pause): Redis swept
                     // and tombstoned it. Nothing is held; take a new ticket.
@@ -485,7 +502,11 @@ impl Prim {
                     continue;
                 }
                 _ => return Err(Error::protocol("unexpected acquire reply")),
-            }
+            };
+            // In line: from here hints, re-checks and the subscription work for this waiter. A
+            // hint that came before this (from a grant right after the acquire) was kept by
+            // the hub for it.
+            let notify = self.inner.hub.add_waiter(&self.spec, &id, sent, wake);
             loop {
                 match self.inner.hub.state(&id) {
                     Some(SlotState::Granted { token, basis }) => {
@@ -529,6 +550,7 @@ impl Prim {
             prim: self.clone(),
             id,
             armed: true,
+            sent,
         };
         let r = self
             .inner
@@ -593,6 +615,8 @@ struct Ticket {
     prim: Prim,
     id: String,
     armed: bool,
+    /// When its acquire was sent: a lower bound of any grant's server time.
+    sent: Instant,
 }
 
 impl Ticket {
@@ -619,7 +643,7 @@ impl Ticket {
     async fn timeout(self, n: u64) -> Result<Grant, Error> {
         let prim = self.prim.clone();
         // A grant found by the withdraw happened after the ticket was last seen waiting.
-        let basis = prim.inner.hub.basis(&self.id).unwrap_or_else(Instant::now);
+        let basis = prim.inner.hub.basis(&self.id).unwrap_or(self.sent);
         let args = [
             self.id.clone(),
             "keep".to_string(),

@@ -11,7 +11,7 @@
 //! subscribes) until its last waiter left and one re-check interval passed without another
 //! (so a steady hand-off does not subscribe and unsubscribe every time).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -74,11 +74,19 @@ struct Book {
     slots: HashMap<String, Slot>,
     entries: HashMap<String, Entry>,
     subs: HashMap<String, Sub>,
+    /// Grant hints for this client's tickets that came before their slots (a grant right
+    /// after the acquire, its hint faster than the acquire's reply), newest last, bounded.
+    early: VecDeque<(String, u64)>,
 }
+
+/// How many early hints the book keeps.
+const EARLY: usize = 256;
 
 /// The book, and the keeper's alarm.
 pub(crate) struct Hub {
     book: Mutex<Book>,
+    /// `<client id>:`, the start of every ticket id of this client.
+    own: String,
     /// Wakes the keeper when its schedule may have moved earlier.
     pub(crate) kick: Notify,
     /// Wakes the subscription task when a channel should be subscribed.
@@ -101,9 +109,10 @@ pub(crate) struct Due {
 }
 
 impl Hub {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(client_id: &str) -> Self {
         Hub {
             book: Mutex::new(Book::default()),
+            own: format!("{client_id}:"),
             kick: Notify::new(),
             sub_kick: Notify::new(),
         }
@@ -115,16 +124,21 @@ impl Hub {
     }
 
     fn entry<'a>(book: &'a mut Book, spec: &Arc<Spec>) -> &'a mut Entry {
-        let now = Instant::now();
-        book.entries
-            .entry(spec.entry_key())
-            .or_insert_with(|| Entry {
-                spec: spec.clone(),
-                holders: HashMap::new(),
-                waiting: HashSet::new(),
-                next_renew: now + spec.renew_every(),
-                next_check: now + spec.check_every(),
-            })
+        let key = spec.entry_key();
+        if !book.entries.contains_key(key) {
+            let now = Instant::now();
+            book.entries.insert(
+                key.to_string(),
+                Entry {
+                    spec: spec.clone(),
+                    holders: HashMap::new(),
+                    waiting: HashSet::new(),
+                    next_renew: now + spec.renew_every(),
+                    next_check: now + spec.check_every(),
+                },
+            );
+        }
+        book.entries.get_mut(key).expect("inserted above")
     }
 
     fn gc(book: &mut Book, key: &str) {
@@ -136,12 +150,20 @@ impl Hub {
         }
     }
 
-    /// Registers a waiter before its acquire is sent, so that a hint beating the reply finds
-    /// its slot.
-    pub(crate) fn add_waiter(&self, spec: &Arc<Spec>, id: &str, sent: Instant) -> Arc<Notify> {
+    /// Registers a waiter that Redis put in line (its acquire, sent at `sent`, answered
+    /// *queued*; `wake`: the time until the earliest expiry that could free it). A hint that
+    /// came before is applied at once.
+    pub(crate) fn add_waiter(
+        &self,
+        spec: &Arc<Spec>,
+        id: &str,
+        sent: Instant,
+        wake: Option<Duration>,
+    ) -> Arc<Notify> {
         let notify = Arc::new(Notify::new());
-        let mut book = self.book();
-        let entry = Self::entry(&mut book, spec);
+        let mut guard = self.book();
+        let book = &mut *guard;
+        let entry = Self::entry(book, spec);
         entry.waiting.insert(id.to_string());
         let channel = spec.keys.hint().to_string();
         let sub = book.subs.entry(channel.clone()).or_default();
@@ -153,11 +175,21 @@ impl Hub {
                 state: SlotState::Waiting,
                 notify: notify.clone(),
                 last_queued: sent,
-                confirmed: false,
-                entry: spec.entry_key(),
+                confirmed: true,
+                entry: spec.entry_key().to_string(),
                 channel,
             },
         );
+        let early = book
+            .early
+            .iter()
+            .position(|(early, _)| early == id)
+            .and_then(|i| book.early.remove(i));
+        drop(guard);
+        self.queued(id, sent, wake);
+        if let Some((_, token)) = early {
+            self.granted(id, token);
+        }
         notify
     }
 
@@ -229,17 +261,27 @@ impl Hub {
         }
     }
 
-    /// Redis granted `id` with `token`.
+    /// Redis granted `id` with `token`. Without a slot (yet), a hint of this client's own
+    /// is kept for the slot to come.
     pub(crate) fn granted(&self, id: &str, token: u64) {
         let mut book = self.book();
-        if let Some(slot) = book.slots.get_mut(id)
-            && slot.state == SlotState::Waiting
-        {
-            slot.state = SlotState::Granted {
-                token,
-                basis: slot.last_queued,
-            };
-            slot.notify.notify_one();
+        match book.slots.get_mut(id) {
+            Some(slot) => {
+                if slot.state == SlotState::Waiting {
+                    slot.state = SlotState::Granted {
+                        token,
+                        basis: slot.last_queued,
+                    };
+                    slot.notify.notify_one();
+                }
+            }
+            None if id.starts_with(&self.own) => {
+                if book.early.len() == EARLY {
+                    book.early.pop_front();
+                }
+                book.early.push_back((id.to_string(), token));
+            }
+            None => {}
         }
     }
 
@@ -264,6 +306,7 @@ impl Hub {
         for line in text.lines() {
             let mut parts = line.split(' ');
             if let (Some(id), Some(token), None) = (parts.next(), parts.next(), parts.next())
+                && id.starts_with(&self.own)
                 && let Ok(token) = token.parse::<u64>()
             {
                 self.granted(id, token);
@@ -355,20 +398,16 @@ impl Hub {
     pub(crate) fn remove_holder(&self, spec: &Spec, id: &str) {
         let key = spec.entry_key();
         let mut book = self.book();
-        if let Some(entry) = book.entries.get_mut(&key) {
+        if let Some(entry) = book.entries.get_mut(key) {
             entry.holders.remove(id);
         }
-        Self::gc(&mut book, &key);
+        Self::gc(&mut book, key);
     }
 
     /// The lease of `id`, if a guard holds it.
     pub(crate) fn lease_of(&self, spec: &Spec, id: &str) -> Option<Arc<LeaseState>> {
         let book = self.book();
-        book.entries
-            .get(&spec.entry_key())?
-            .holders
-            .get(id)
-            .cloned()
+        book.entries.get(spec.entry_key())?.holders.get(id).cloned()
     }
 
     /// When the keeper must next act (at most `idle` from now).
@@ -413,7 +452,7 @@ impl Hub {
     /// A renewal or re-check of `spec` failed: try again soon.
     pub(crate) fn retry_soon(&self, spec: &Spec, renew: bool) {
         let soon = Instant::now() + spec.retry_after();
-        if let Some(entry) = self.book().entries.get_mut(&spec.entry_key()) {
+        if let Some(entry) = self.book().entries.get_mut(spec.entry_key()) {
             if renew {
                 entry.next_renew = entry.next_renew.min(soon);
             } else {

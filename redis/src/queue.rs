@@ -243,6 +243,7 @@ where
                         .max(Duration::from_millis(10)),
                     recheck: inner.options.recheck,
                     invalid: None,
+                    entry: Default::default(),
                 }),
             })
         };
