@@ -80,7 +80,7 @@ use tokio::time::Instant;
 
 use crate::client::Inner;
 use crate::conn::Conn;
-use crate::hub::SlotState;
+use crate::hub::{Hub, SlotState};
 use crate::keeper::Job;
 use crate::keys::Keys;
 use crate::lease::LeaseState;
@@ -602,6 +602,23 @@ fn acquire_reply(r: Vec<redis::Value>) -> Result<(i64, i64, Option<Vec<u8>>), Er
     Ok((state, value, payload))
 }
 
+/// A release script's reply: `{1|0, n}` (released, or it held nothing), and from the capacity
+/// kinds the grant hints the release published, applied here at once (a waiter of this client
+/// granted by its own release need not wait for the pub/sub message).
+pub(crate) fn released(hub: &Hub, r: Vec<redis::Value>) -> Result<bool, Error> {
+    let mut r = r.into_iter();
+    let ok = match r.next() {
+        Some(redis::Value::Int(v)) => v == 1,
+        _ => return Err(Error::protocol("unexpected release reply")),
+    };
+    if let Some(redis::Value::BulkString(hinted)) = r.nth(1)
+        && !hinted.is_empty()
+    {
+        hub.on_hint(&hinted);
+    }
+    Ok(ok)
+}
+
 fn as_token(token: i64) -> Result<u64, Error> {
     u64::try_from(token).map_err(|_| Error::protocol("negative fencing token"))
 }
@@ -772,23 +789,24 @@ impl Holding {
         let result = prim
             .inner
             .link
-            .eval(
+            .eval_as::<Vec<redis::Value>>(
                 &prim.inner.scripts.of(prim.spec.kind).release,
                 &prim.spec,
                 &args,
                 until,
                 false,
             )
-            .await;
+            .await
+            .and_then(|r| released(&prim.inner.hub, r));
         // Until here, dropping this future drops `self` undone: a background release follows
         // (releasing twice is a no-op).
         self.done = true;
         match result {
-            Ok(r) if reply(&r, 0)? == 1 => {
+            Ok(true) => {
                 self.lease.mark_lost();
                 Ok(())
             }
-            Ok(_) => {
+            Ok(false) => {
                 self.lease.mark_lost();
                 Err(Error::LeaseLost)
             }

@@ -85,13 +85,22 @@ impl Keeper {
     fn background(&self, job: Job) {
         let link = self.link.clone();
         let scripts = self.scripts.clone();
+        let hub = self.hub.clone();
         tokio::spawn(async move {
             let (script, spec, args) = match job {
-                Job::Release { spec, id } => (
-                    &scripts.of(spec.kind).release,
-                    spec,
-                    vec![id, "0".to_string()],
-                ),
+                Job::Release { spec, id } => {
+                    let args = [id, "0".to_string()];
+                    let until = Some(Instant::now() + spec.lease);
+                    let script = &scripts.of(spec.kind).release;
+                    // Past the lease, Redis has let it go by itself.
+                    if let Ok(r) = link
+                        .eval_as::<Vec<redis::Value>>(script, &spec, &args, until, false)
+                        .await
+                    {
+                        let _ = crate::engine::released(&hub, r);
+                    }
+                    return;
+                }
                 Job::Withdraw { spec, id } => {
                     let lease = spec.lease_ms().to_string();
                     (

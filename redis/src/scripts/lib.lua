@@ -94,13 +94,16 @@ end
 
 -- Publishes the grant hints gathered in `hints` (one body per client, lines `<id> <token>`)
 -- as one sharded message on the primitive's hint channel: each subscriber picks the lines of
--- its own tickets and ignores the rest.
+-- its own tickets and ignores the rest. `HINTED` keeps what this run published, for a script
+-- that returns it too (a release: the releasing client wakes its own granted waiters at once).
+local HINTED = ''
 local function publish_hints(hints)
   local body = {}
   for _, b in pairs(hints) do
     body[#body + 1] = b
   end
   if #body > 0 then
+    HINTED = HINTED .. table.concat(body)
     redis.call('SPUBLISH', K_HINT, table.concat(body))
   end
 end

@@ -1,5 +1,6 @@
 -- release: ARGV kind, param, id, forget (0|1)
--- -> {1, n} released (with forget, the capacity shrinks by n) | {0, 0} it held nothing (lost)
+-- -> {1, n, hinted} released (with forget, the capacity shrinks by n) | {0, 0, hinted} it held
+--    nothing (lost); `hinted`: the grant hints this release published ('' if none)
 local st = open(ARGV[1], ARGV[2])
 local id = ARGV[3]
 local forget = ARGV[4] == '1'
@@ -18,4 +19,4 @@ end
 if waiting then
   grant_loop(st)
 end
-return result
+return {result[1], result[2], HINTED}
