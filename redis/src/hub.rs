@@ -266,15 +266,14 @@ impl Hub {
     pub(crate) fn granted(&self, id: &str, token: u64) {
         let mut book = self.book();
         match book.slots.get_mut(id) {
-            Some(slot) => {
-                if slot.state == SlotState::Waiting {
-                    slot.state = SlotState::Granted {
-                        token,
-                        basis: slot.last_queued,
-                    };
-                    slot.notify.notify_one();
-                }
+            Some(slot) if slot.state == SlotState::Waiting => {
+                slot.state = SlotState::Granted {
+                    token,
+                    basis: slot.last_queued,
+                };
+                slot.notify.notify_one();
             }
+            Some(_) => {}
             None if id.starts_with(&self.own) => {
                 if book.early.len() == EARLY {
                     book.early.pop_front();
