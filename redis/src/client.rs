@@ -13,7 +13,6 @@ use crate::conn::Conn;
 use crate::engine::Link;
 use crate::hub::Hub;
 use crate::keeper::{self, Job};
-use crate::keys::client_channel;
 use crate::scripts::Scripts;
 use crate::tls::{self, TlsOptions};
 use crate::{AsyncResult, Barrier, BoundedSemaphore, Error, Event, Mutex, RwLock, Semaphore};
@@ -128,8 +127,9 @@ impl ClientBuilder {
     }
 
     /// Connects: one multiplexed command connection, one subscriber connection for wake-up
-    /// hints (subscribed before this returns), the scripts loaded, and the background keeper
-    /// task started on the current tokio runtime.
+    /// hints (it subscribes to a primitive's sharded hint channel while waiters of this client
+    /// are in line there), the scripts loaded, and the background keeper task started on the
+    /// current tokio runtime.
     ///
     /// # Errors
     ///
@@ -158,8 +158,8 @@ impl fmt::Debug for ClientBuilder {
 ///
 /// Needs a tokio runtime, and the runtime it connected on must keep running while the client
 /// and its guards are in use (the keeper task lives there). Behind one client: one multiplexed command connection (reconnecting
-/// on its own), one subscriber connection receiving grant hints on the client's own channel,
-/// and one keeper task renewing leases, re-checking waiters and running background releases.
+/// on its own), one subscriber connection receiving grant hints on the sharded hint channels
+/// of the primitives this client has waiters on, and one keeper task renewing leases, re-checking waiters and running background releases.
 pub struct Client {
     pub(crate) inner: Arc<Inner>,
 }
@@ -187,7 +187,6 @@ pub(crate) struct Inner {
     pub(crate) scripts: Arc<Scripts>,
     pub(crate) options: Options,
     pub(crate) client_id: String,
-    pub(crate) channel: String,
     counter: AtomicU64,
     pub(crate) hub: Arc<Hub>,
     pub(crate) jobs: mpsc::UnboundedSender<Job>,
@@ -274,20 +273,18 @@ impl Client {
         tls: TlsOptions,
     ) -> Result<Client, Error> {
         let client_id = random_id()?;
-        let channel = client_channel(&options.prefix, &client_id);
-        let hub = Arc::new(Hub::new());
+        let hub = Arc::new(Hub::new(&client_id));
         let push_hub = hub.clone();
         let push_sender = move |push: redis::PushInfo| {
             on_push(&push_hub, push);
             Ok::<(), redis::aio::SendError>(())
         };
-        let (conn, mut subscriber, secret) = match target {
+        let (conn, subscriber, secret) = match target {
             Target::Single(url) => open_single(&url, &options, &tls, push_sender).await?,
             #[cfg(feature = "cluster")]
             Target::Cluster(urls) => open_cluster(&urls, &options, &tls, push_sender).await?,
         };
         let map = |e: redis::RedisError| Error::from_redis(&e, secret.as_deref());
-        subscriber.subscribe(&channel).await.map_err(map)?;
 
         let scripts = Arc::new(Scripts::new());
         let mut loader = conn.clone();
@@ -314,7 +311,6 @@ impl Client {
                 scripts,
                 options,
                 client_id,
-                channel,
                 counter: AtomicU64::new(0),
                 hub,
                 jobs,
@@ -465,8 +461,9 @@ async fn open_single(
 /// The command and subscriber connections to a Redis Cluster: redis-rs's async cluster
 /// connection routes every script by its first key (all of a primitive's keys share one
 /// slot), follows `MOVED`/`ASK` after a failover or resharding, and re-subscribes the
-/// subscriber after a reconnect. Hints are classic pub/sub (`PUBLISH` reaches every node), so
-/// the subscriber may listen on any node.
+/// subscriber after a reconnect. Hints are sharded pub/sub: the subscriber's `SSUBSCRIBE` to a
+/// primitive's hint channel goes to the master serving that channel's slot, the slot of the
+/// primitive's keys, where its scripts `SPUBLISH`.
 #[cfg(feature = "cluster")]
 async fn open_cluster(
     urls: &[String],
@@ -526,15 +523,22 @@ fn random_id() -> Result<String, Error> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Push messages of the subscriber connection: grant hints and disconnections.
+/// Push messages of the subscriber connection: grant hints, (re)subscriptions and
+/// disconnections.
 fn on_push(hub: &Hub, push: redis::PushInfo) {
     match push.kind {
-        PushKind::Message => {
+        PushKind::SMessage | PushKind::Message => {
             if let Some(Value::BulkString(body)) = push.data.get(1) {
                 hub.on_hint(body);
             }
         }
-        PushKind::Disconnection | PushKind::Subscribe => hub.recheck_all(),
+        // Subscribed (first, or again after a reconnect): hints sent before reached nobody.
+        PushKind::SSubscribe => {
+            if let Some(Value::BulkString(channel)) = push.data.first() {
+                hub.recheck_channel(channel);
+            }
+        }
+        PushKind::Disconnection => hub.recheck_all(),
         _ => {}
     }
 }

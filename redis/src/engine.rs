@@ -9,16 +9,20 @@
 //! FIFO line (a ZSET by an arrival sequence). Whenever something frees up, the script that
 //! freed it runs the **grant loop**: it serves the head of the line while the head fits (a big
 //! head request blocks later small ones), turning each ticket into a **holder** with a lease
-//! and a fencing token *in Redis*, then publishes one hint per client channel. A Mutex is
+//! and a fencing token *in Redis*, then publishes one hint message naming the granted tickets
+//! on the primitive's sharded hint channel (`<prefix>{name}:hint`). A Mutex is
 //! capacity 1; a semaphore is capacity `permits` (`release()` raises it); a RwLock is capacity
 //! `max_readers` with reads taking 1 and writes taking all of it.
 //!
 //! # Waiting ([`Prim::wait_ticket`])
 //!
-//! 1. A local slot for the ticket is registered *before* the acquire script is sent, so a hint
-//!    that beats the script's reply is not lost.
+//! 1. The acquire script is sent; nothing is registered locally first (an uncontended wait
+//!    touches no local book). A hint that beats the script's reply is kept by the hub for the
+//!    slot registered once the reply says *queued*.
 //! 2. The reply is *granted* (done), or *queued* with a wake hint (the time until the earliest
-//!    lease or liveness expiry that could free the line).
+//!    lease or liveness expiry that could free the line). Queued, the client's subscriber
+//!    connection subscribes to the primitive's hint channel unless it already is (then the
+//!    primitive's waiters are re-checked once: a grant before the subscription hinted nobody).
 //! 3. The waiter sleeps on its slot, which is filled by a hint on the client's one subscriber
 //!    connection, or by the keeper's batched re-check of the primitive (every re-check
 //!    interval, at the wake hint, and at once after a reconnect). No fast polling.
@@ -76,7 +80,7 @@ use tokio::time::Instant;
 
 use crate::client::Inner;
 use crate::conn::Conn;
-use crate::hub::SlotState;
+use crate::hub::{Hub, SlotState};
 use crate::keeper::Job;
 use crate::keys::Keys;
 use crate::lease::LeaseState;
@@ -94,12 +98,15 @@ pub(crate) struct Spec {
     /// Why every operation of this handle fails (an invalid name), if it does: handles are
     /// made without a round trip, so the error comes with the first operation.
     pub(crate) invalid: Option<Error>,
+    /// The keeper's book key, made once.
+    pub(crate) entry: std::sync::OnceLock<String>,
 }
 
 impl Spec {
     /// The keeper's book groups by primitive and lease time.
-    pub(crate) fn entry_key(&self) -> String {
-        format!("{}|{}", self.keys.meta(), self.lease.as_millis())
+    pub(crate) fn entry_key(&self) -> &str {
+        self.entry
+            .get_or_init(|| format!("{}|{}", self.keys.meta(), self.lease.as_millis()))
     }
 
     pub(crate) fn lease_ms(&self) -> u64 {
@@ -174,19 +181,29 @@ impl Link {
         if let Some(err) = &spec.invalid {
             return Err(err.clone());
         }
-        let mut invocation = script.prepare_invoke();
-        for key in spec.keys.all() {
-            invocation.key(key);
-        }
-        invocation.arg(spec.kind).arg(spec.param);
-        for arg in args {
-            invocation.arg(arg);
-        }
+        // EVALSHA built in place (redis-rs's invocation copies every key and argument first);
+        // a server that lost its scripts (a restart) gets it loaded and runs it again.
+        let keys = spec.keys.all();
+        let mut cmd = redis::cmd("EVALSHA");
+        cmd.arg(script.get_hash())
+            .arg(keys.len())
+            .arg(keys)
+            .arg(spec.kind)
+            .arg(spec.param)
+            .arg(args);
         let mut conn = self.conn.clone();
-        invocation
-            .invoke_async::<R>(&mut conn)
-            .await
-            .map_err(|e| self.map(spec, &e))
+        let result = match cmd.query_async::<R>(&mut conn).await {
+            Err(err)
+                if err.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
+            {
+                match script.load_async(&mut conn).await {
+                    Ok(_) => cmd.query_async::<R>(&mut conn).await,
+                    Err(err) => Err(err),
+                }
+            }
+            other => other,
+        };
+        result.map_err(|e| self.map(spec, &e))
     }
 
     /// Runs `script`, retrying a retryable failure with backoff (20 ms doubling to 1 s) until
@@ -303,6 +320,7 @@ impl Prim {
             lease: inner.options.lease,
             recheck: inner.options.recheck,
             invalid,
+            entry: Default::default(),
         };
         Prim {
             inner,
@@ -337,6 +355,7 @@ impl Prim {
                 lease: s.lease,
                 recheck: s.recheck,
                 invalid: Some(err),
+                entry: Default::default(),
             }),
         }
     }
@@ -362,6 +381,7 @@ impl Prim {
                 lease: lease.max(Duration::from_millis(10)),
                 recheck: s.recheck,
                 invalid: s.invalid.clone(),
+                entry: Default::default(),
             }),
         }
     }
@@ -441,17 +461,20 @@ impl Prim {
         loop {
             let id = self.inner.next_id();
             let sent = Instant::now();
-            let notify = self.inner.hub.add_waiter(&self.spec, &id, sent);
             let ticket = Ticket {
                 prim: self.clone(),
                 id: id.clone(),
                 armed: true,
+                sent,
             };
             let args = self.acquire_args(&id, n, false, extra);
-            let send =
-                self.inner
-                    .link
-                    .eval(self.acquire_script(), &self.spec, &args, deadline, true);
+            let send = self.inner.link.eval_as::<Vec<redis::Value>>(
+                self.acquire_script(),
+                &self.spec,
+                &args,
+                deadline,
+                true,
+            );
             // A slow or paused server does not hold the wait past its deadline: the request
             // stays sent, and the withdraw below runs after it on the same connection.
             let r = match deadline {
@@ -464,9 +487,14 @@ impl Prim {
                 Err(Error::Timeout) => return ticket.timeout(n).await,
                 other => other?,
             };
-            match (reply(&r, 0)?, reply(&r, 1)?) {
-                (1, token) => return Ok(ticket.granted(as_token(token)?, n, sent)),
-                (0, hint) => self.inner.hub.queued(&id, sent, hint_of(hint)),
+            let (state, value, payload) = acquire_reply(r)?;
+            let wake = match (state, value) {
+                (1, token) => {
+                    let mut grant = ticket.granted(as_token(token)?, n, sent);
+                    grant.payload = payload;
+                    return Ok(grant);
+                }
+                (0, wake) => hint_of(wake),
                 (-2, _) => {
                     // Retried past the ticket's liveness (a long outage or pause): Redis swept
                     // and tombstoned it. Nothing is held; take a new ticket.
@@ -474,7 +502,11 @@ impl Prim {
                     continue;
                 }
                 _ => return Err(Error::protocol("unexpected acquire reply")),
-            }
+            };
+            // In line: from here hints, re-checks and the subscription work for this waiter. A
+            // hint that came before this (from a grant right after the acquire) was kept by
+            // the hub for it.
+            let notify = self.inner.hub.add_waiter(&self.spec, &id, sent, wake);
             loop {
                 match self.inner.hub.state(&id) {
                     Some(SlotState::Granted { token, basis }) => {
@@ -501,7 +533,7 @@ impl Prim {
             n.to_string(),
             self.spec.lease_ms().to_string(),
             if try_once { "1" } else { "0" }.to_string(),
-            self.inner.channel.clone(),
+            self.spec.keys.hint().to_string(),
         ];
         args.extend_from_slice(extra);
         args
@@ -518,14 +550,20 @@ impl Prim {
             prim: self.clone(),
             id,
             armed: true,
+            sent,
         };
         let r = self
             .inner
             .link
-            .eval_once(self.acquire_script(), &self.spec, &args)
+            .eval_once_as::<Vec<redis::Value>>(self.acquire_script(), &self.spec, &args)
             .await?;
-        match (reply(&r, 0)?, reply(&r, 1)?) {
-            (1, token) => Ok(ticket.granted(as_token(token)?, n, sent)),
+        let (state, value, payload) = acquire_reply(r)?;
+        match (state, value) {
+            (1, token) => {
+                let mut grant = ticket.granted(as_token(token)?, n, sent);
+                grant.payload = payload;
+                Ok(grant)
+            }
             (-1, _) => {
                 ticket.disarm();
                 Err(Error::Timeout)
@@ -548,6 +586,39 @@ impl Prim {
     }
 }
 
+/// An acquire script's reply: `{state, value}`, and a queue's delivery made at once adds the
+/// item's payload (so a `get` needs no second script).
+fn acquire_reply(r: Vec<redis::Value>) -> Result<(i64, i64, Option<Vec<u8>>), Error> {
+    let mut r = r.into_iter();
+    let mut int = || match r.next() {
+        Some(redis::Value::Int(v)) => Ok(v),
+        _ => Err(Error::protocol("unexpected acquire reply")),
+    };
+    let (state, value) = (int()?, int()?);
+    let payload = match r.next() {
+        Some(redis::Value::BulkString(bytes)) => Some(bytes),
+        _ => None,
+    };
+    Ok((state, value, payload))
+}
+
+/// A release script's reply: `{1|0, n}` (released, or it held nothing), and from the capacity
+/// kinds the grant hints the release published, applied here at once (a waiter of this client
+/// granted by its own release need not wait for the pub/sub message).
+pub(crate) fn released(hub: &Hub, r: Vec<redis::Value>) -> Result<bool, Error> {
+    let mut r = r.into_iter();
+    let ok = match r.next() {
+        Some(redis::Value::Int(v)) => v == 1,
+        _ => return Err(Error::protocol("unexpected release reply")),
+    };
+    if let Some(redis::Value::BulkString(hinted)) = r.nth(1)
+        && !hinted.is_empty()
+    {
+        hub.on_hint(&hinted);
+    }
+    Ok(ok)
+}
+
 fn as_token(token: i64) -> Result<u64, Error> {
     u64::try_from(token).map_err(|_| Error::protocol("negative fencing token"))
 }
@@ -561,6 +632,8 @@ struct Ticket {
     prim: Prim,
     id: String,
     armed: bool,
+    /// When its acquire was sent: a lower bound of any grant's server time.
+    sent: Instant,
 }
 
 impl Ticket {
@@ -573,6 +646,7 @@ impl Ticket {
             token,
             n,
             basis,
+            payload: None,
         }
     }
 
@@ -586,7 +660,7 @@ impl Ticket {
     async fn timeout(self, n: u64) -> Result<Grant, Error> {
         let prim = self.prim.clone();
         // A grant found by the withdraw happened after the ticket was last seen waiting.
-        let basis = prim.inner.hub.basis(&self.id).unwrap_or_else(Instant::now);
+        let basis = prim.inner.hub.basis(&self.id).unwrap_or(self.sent);
         let args = [
             self.id.clone(),
             "keep".to_string(),
@@ -642,6 +716,8 @@ pub(crate) struct Grant {
     token: u64,
     n: u64,
     basis: Instant,
+    /// A queue's delivery made by the acquire itself: the item's payload.
+    payload: Option<Vec<u8>>,
 }
 
 impl Grant {
@@ -649,6 +725,11 @@ impl Grant {
     #[allow(dead_code)]
     pub(crate) fn token(&self) -> u64 {
         self.token
+    }
+
+    /// The payload that came with the grant (a queue's delivery made at once), if any.
+    pub(crate) fn take_payload(&mut self) -> Option<Vec<u8>> {
+        self.payload.take()
     }
 
     /// Holds it under a lease that the keeper renews until the [`Holding`] is released.
@@ -708,23 +789,24 @@ impl Holding {
         let result = prim
             .inner
             .link
-            .eval(
+            .eval_as::<Vec<redis::Value>>(
                 &prim.inner.scripts.of(prim.spec.kind).release,
                 &prim.spec,
                 &args,
                 until,
                 false,
             )
-            .await;
+            .await
+            .and_then(|r| released(&prim.inner.hub, r));
         // Until here, dropping this future drops `self` undone: a background release follows
         // (releasing twice is a no-op).
         self.done = true;
         match result {
-            Ok(r) if reply(&r, 0)? == 1 => {
+            Ok(true) => {
                 self.lease.mark_lost();
                 Ok(())
             }
-            Ok(_) => {
+            Ok(false) => {
                 self.lease.mark_lost();
                 Err(Error::LeaseLost)
             }

@@ -6,7 +6,10 @@
 //!   liveness): every re-check interval, at the wake hint, and at once after a reconnect;
 //! * runs the background releases of dropped guards and the withdrawals of dropped waits,
 //!   retrying them until the lease would have ended them anyway;
-//! * pings the subscriber connection so that a lost one reconnects (and re-subscribes).
+//! * pings the subscriber connection so that a lost one reconnects (and re-subscribes);
+//! * runs the subscription task: the subscriber connection `SSUBSCRIBE`s to a primitive's
+//!   hint channel once one of the client's waiters is in line there, and `SUNSUBSCRIBE`s one
+//!   re-check interval after the last one left.
 //!
 //! It ends when the last handle of its client is gone.
 
@@ -45,6 +48,16 @@ pub(crate) fn spawn(keeper: Keeper) {
 
 impl Keeper {
     async fn run(mut self) {
+        let subscriptions = tokio::spawn(subscriptions(
+            self.hub.clone(),
+            self.subscriber.clone(),
+            self.options.recheck,
+        ));
+        self.serve().await;
+        subscriptions.abort();
+    }
+
+    async fn serve(&mut self) {
         let mut next_ping = Instant::now() + self.options.recheck;
         loop {
             let next = self.hub.next_due(self.options.recheck).min(next_ping);
@@ -72,13 +85,22 @@ impl Keeper {
     fn background(&self, job: Job) {
         let link = self.link.clone();
         let scripts = self.scripts.clone();
+        let hub = self.hub.clone();
         tokio::spawn(async move {
             let (script, spec, args) = match job {
-                Job::Release { spec, id } => (
-                    &scripts.of(spec.kind).release,
-                    spec,
-                    vec![id, "0".to_string()],
-                ),
+                Job::Release { spec, id } => {
+                    let args = [id, "0".to_string()];
+                    let until = Some(Instant::now() + spec.lease);
+                    let script = &scripts.of(spec.kind).release;
+                    // Past the lease, Redis has let it go by itself.
+                    if let Ok(r) = link
+                        .eval_as::<Vec<redis::Value>>(script, &spec, &args, until, false)
+                        .await
+                    {
+                        let _ = crate::engine::released(&hub, r);
+                    }
+                    return;
+                }
                 Job::Withdraw { spec, id } => {
                     let lease = spec.lease_ms().to_string();
                     (
@@ -149,6 +171,45 @@ impl Keeper {
                 }
             }
             _ => self.hub.retry_soon(spec, false),
+        }
+    }
+}
+
+/// The subscription task: keeps the subscriber connection's shard channels as the hub wants
+/// them (one at a time, so a subscribe and an unsubscribe of one channel never cross). A
+/// failed (un)subscribe is tried again after a moment; meanwhile the waiters' re-checks carry
+/// them.
+async fn subscriptions(hub: Arc<Hub>, mut conn: Conn, linger: Duration) {
+    loop {
+        let plan = hub.sub_plan(linger);
+        let mut failed = false;
+        for channel in &plan.subscribe {
+            match conn.ssubscribe(channel).await {
+                Ok(()) => {
+                    hub.sub_done(channel, true);
+                    hub.recheck_channel(channel.as_bytes());
+                }
+                Err(_) => failed = true,
+            }
+        }
+        for channel in &plan.unsubscribe {
+            match conn.sunsubscribe(channel).await {
+                Ok(()) => hub.sub_done(channel, false),
+                Err(_) => failed = true,
+            }
+        }
+        let mut next = plan.next;
+        if failed {
+            let soon = Instant::now() + Duration::from_millis(200);
+            next = Some(next.map_or(soon, |at| at.min(soon)));
+        }
+        let kicked = hub.sub_kick.notified();
+        match next {
+            Some(at) => tokio::select! {
+                _ = kicked => {}
+                _ = tokio::time::sleep_until(at) => {}
+            },
+            None => kicked.await,
         }
     }
 }

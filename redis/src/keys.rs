@@ -1,6 +1,6 @@
 //! Key and channel names. Every key of the primitive named `N` is `<prefix>{N}:<suffix>`, so
 //! all of them share one hash tag (one Redis Cluster slot), and every script receives them in
-//! `KEYS`, never builds one itself.
+//! `KEYS`, never builds one itself. Its hint channel `<prefix>{N}:hint` is in the same slot.
 
 use crate::Error;
 
@@ -16,6 +16,8 @@ const QUEUE_SUFFIXES: [&str; 16] = [
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Keys {
     keys: Vec<String>,
+    /// The primitive's hint channel, `<prefix>{N}:hint` (in the slot of its keys).
+    hint: String,
 }
 
 impl Keys {
@@ -55,6 +57,7 @@ impl Keys {
                 .iter()
                 .map(|suffix| format!("{prefix}{{{name}}}:{suffix}"))
                 .collect(),
+            hint: format!("{prefix}{{{name}}}:hint"),
         }
     }
 
@@ -67,11 +70,13 @@ impl Keys {
     pub(crate) fn meta(&self) -> &str {
         &self.keys[0]
     }
-}
 
-/// The pub/sub channel on which one client receives its grant hints.
-pub(crate) fn client_channel(prefix: &str, client_id: &str) -> String {
-    format!("{prefix}c:{client_id}")
+    /// The sharded pub/sub channel of the primitive's grant hints (`<prefix>{N}:hint`, the
+    /// name the scripts derive from the meta key). A client subscribes to it while it has
+    /// waiters on the primitive.
+    pub(crate) fn hint(&self) -> &str {
+        &self.hint
+    }
 }
 
 #[cfg(test)]
@@ -83,6 +88,8 @@ mod tests {
         let keys = Keys::new("toro:", "jobs").unwrap();
         assert_eq!(keys.meta(), "toro:{jobs}:m");
         assert!(keys.all().iter().all(|k| k.starts_with("toro:{jobs}:")));
+        assert_eq!(keys.hint(), "toro:{jobs}:hint");
+        assert_eq!(Keys::queue("p:", "q").unwrap().hint(), "p:{q}:hint");
         assert!(Keys::new("toro:", "a{b").is_err());
         assert!(Keys::new("toro:", "").is_err());
     }

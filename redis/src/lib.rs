@@ -50,18 +50,20 @@
 //! they are *completed* rather than granted: nothing is held, so there is no guard and no
 //! lease to renew after the wait; while waiting, each ticket's liveness is leased as for any
 //! waiter. An event's `set` (a result's `set`, a barrier's last arrival) completes every
-//! ticket concerned in one script and publishes one hint per client.
+//! ticket concerned in one script and publishes one hint message for all of them.
 //!
 //! # Guarantees
 //!
 //! 1. **Fair hand-off, globally.** Every waiter, in any process, holds its own ticket in one
 //!    FIFO line kept in Redis. The script that frees something grants it to the oldest live
 //!    ticket there and then, so no newcomer barges and the order is global.
-//! 2. **Wake-ups.** A grant publishes a hint to the granted client's own channel, received on
-//!    the client's one subscriber connection. The hint is never the record of the grant: a
-//!    waiter also re-checks its ticket every re-check interval (1 s by default), at the
-//!    earliest lease expiry that could free it, and at once after a reconnect. A lost hint
-//!    delays a waiter by at most one interval; nothing polls faster.
+//! 2. **Wake-ups.** A grant publishes a hint (`SPUBLISH`, sharded pub/sub) on the primitive's
+//!    hint channel, naming the granted tickets; every client with a waiter in line there is
+//!    subscribed on its one subscriber connection and picks its own tickets out. The hint is
+//!    never the record of the grant: a waiter also re-checks its ticket every re-check
+//!    interval (1 s by default), at the earliest lease expiry that could free it, and at once
+//!    after a reconnect or a new subscription. A lost hint delays a waiter by at most one
+//!    interval; nothing polls faster.
 //! 3. **Cancel safety.** Dropping a waiting future, or its deadline passing, withdraws its
 //!    ticket with an idempotent script on the same connection (so Redis runs it after the
 //!    request); what was already granted passes on. A deadline and a grant racing resolve to
@@ -103,11 +105,12 @@
 //!   check the fencing token.
 //! * Keys: every key of the primitive named `N` is `<prefix>{N}:<suffix>` (prefix `toro:` by
 //!   default, [`ClientBuilder::prefix`]), one hash tag, so each script touches one slot; grant
-//!   hints go to `<prefix>c:<client id>`. An ACL user limited to `~<prefix>*` and
-//!   `&<prefix>*` is enough, with the commands `evalsha eval script|load subscribe ping hello`
-//!   and those the scripts run (ACLs apply inside scripts too): `time publish exists type hset
-//!   hget hmget hdel hexists hincrby hlen zadd zrem zrange zrangebyscore zremrangebyscore zcard
-//!   zscore`, and for the queues `rpush lrange llen`.
+//!   hints go to the shard channel `<prefix>{N}:hint`, in the same slot. An ACL user limited
+//!   to `~<prefix>*` and `&<prefix>*` is enough, with the commands `evalsha eval script|load
+//!   ssubscribe sunsubscribe ping hello` and those the scripts run (ACLs apply inside scripts
+//!   too): `time spublish exists type hset hget hmget hdel hexists hincrby hlen zadd zrem
+//!   zrange zrangebyscore zremrangebyscore zcard zscore`, and for the queues `rpush lrange
+//!   llen`.
 //!
 //! # TLS
 //!
@@ -172,14 +175,18 @@
 //! *many* primitives over its masters; it does not make one hot lock or queue faster (split
 //! the work over several names for that).
 //!
-//! Wake-up hints stay classic pub/sub in a cluster: a script's `PUBLISH` is broadcast over the
-//! cluster bus to every node, so the client's one subscriber connection may listen on any of
-//! them, at the cost of that fan-out per grant. Sharded pub/sub (`SPUBLISH`, Redis 7.0+) would
-//! keep each hint on one shard, but a script may only publish to a shard channel its own node
-//! serves, so the channel would have to carry the primitive's hash tag: one channel per client
-//! *and primitive*, subscribed before each first wait on it and dropped after. That is not
-//! done yet. A hint that does not arrive (a subscriber reconnecting after a failover) only
-//! delays a waiter until its next re-check, as on a single server.
+//! Wake-up hints are sharded pub/sub, so a grant's hint stays on one shard instead of being
+//! broadcast over the cluster bus to every node. A script may only `SPUBLISH` to a channel of
+//! its own slot, so each primitive has its own hint channel under its hash tag,
+//! `<prefix>{N}:hint`, and a hint names the tickets it grants (other clients' waiters ignore
+//! it). The client's subscriber connection `SSUBSCRIBE`s to a primitive's channel when one of
+//! its waiters is put in line there (an uncontended operation never subscribes), and
+//! `SUNSUBSCRIBE`s one re-check interval after its last waiter there left; redis-rs sends each
+//! to the master serving the channel's slot and subscribes again after a reconnect or a slot
+//! move. Each new subscription is followed by a re-check of the primitive's waiters (a grant
+//! just before it published to nobody). A hint that does not arrive (a subscriber
+//! reconnecting after a failover) only delays a waiter until its next re-check, as on a
+//! single server. Servers older than 7.0 have no sharded pub/sub and are not supported.
 //!
 //! What a failover can take away: Redis replicates asynchronously, so a master can
 //! acknowledge a grant and fail before the replica has it. The promoted replica then knows

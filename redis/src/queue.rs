@@ -243,6 +243,7 @@ where
                         .max(Duration::from_millis(10)),
                     recheck: inner.options.recheck,
                     invalid: None,
+                    entry: Default::default(),
                 }),
             })
         };
@@ -635,13 +636,21 @@ async fn get_inner<T: DeserializeOwned>(
 ) -> Result<Delivery<T>, Error> {
     let q = queue_scripts(prim)?;
     loop {
-        let hold = prim.wait_ticket_with(0, deadline, &[]).await?.hold();
-        let until = Some(Instant::now() + prim.spec.lease);
-        let (attempt, payload): (i64, Vec<u8>) = prim
-            .inner
-            .link
-            .eval_as(&q.fetch, &prim.spec, &[hold.id().to_string()], until, false)
-            .await?;
+        let mut grant = prim.wait_ticket_with(0, deadline, &[]).await?;
+        let delivered = grant.take_payload();
+        let hold = grant.hold();
+        let (attempt, payload): (i64, Vec<u8>) = match delivered {
+            // Delivered by the acquire itself: the token is the attempt.
+            Some(payload) => (hold.token() as i64, payload),
+            // Granted while waiting (by a hint or a re-check): read the item.
+            None => {
+                let until = Some(Instant::now() + prim.spec.lease);
+                prim.inner
+                    .link
+                    .eval_as(&q.fetch, &prim.spec, &[hold.id().to_string()], until, false)
+                    .await?
+            }
+        };
         if attempt <= 0 {
             // The lease ran out before the item was read (a long stall): the item went back.
             drop(hold);

@@ -1,8 +1,9 @@
 //! The essentials against a real Redis Cluster: a private three-master cluster (three
 //! `redis-server --cluster-enabled yes` on loopback, joined by `redis-cli --cluster create`),
 //! started once per test binary and killed when it exits. Mutual exclusion with increasing
-//! fencing tokens, FIFO waiters woken by hints, a semaphore's bound, and a queue's FIFO
-//! put/get/task_done/join, on primitives whose slots are served by different nodes.
+//! fencing tokens, FIFO waiters woken by hints (sharded pub/sub, subscribed on the node of the
+//! primitive's slot), a semaphore's bound, and a queue's FIFO put/get/task_done/join, on
+//! primitives whose slots are served by different nodes.
 //!
 //! Run: `cargo test -p toro-sync-redis --features cluster --test cluster`.
 
@@ -298,8 +299,8 @@ async fn mutual_exclusion_and_increasing_tokens_on_every_node() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiters_are_served_in_fifo_order_by_hints() {
-    // A 30 s re-check: each hand-off below must come from its grant hint (classic pub/sub,
-    // broadcast across the cluster), not from a re-check.
+    // A 30 s re-check: each hand-off below must come from its grant hint (sharded pub/sub on
+    // the primitive's hint channel, served by the node of its slot), not from a re-check.
     let holder = client(Duration::from_secs(30)).await;
     let waiters = [
         client(Duration::from_secs(30)).await,
@@ -424,4 +425,74 @@ async fn queue_fifo_put_get_task_done_join() {
         join.await.unwrap().unwrap();
         assert_eq!(q.unfinished_tasks().await.unwrap(), 0);
     }
+}
+
+/// Subscribers of the shard channel `channel` on the node at `port` (asked there directly).
+fn shard_subscribers_on(port: u16, channel: &str) -> i64 {
+    let out = cli(port, &["PUBSUB", "SHARDNUMSUB", channel]);
+    out.lines()
+        .last()
+        .and_then(|line| line.trim().parse().ok())
+        .unwrap_or_else(|| panic!("PUBSUB SHARDNUMSUB on {port}: {out:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hints_arrive_over_sharded_pubsub_on_the_slots_node() {
+    // The waiter's client re-checks every 60 s only (its 300 s lease keeps the liveness
+    // re-check as far off): within this test, only a hint can wake it. Its subscriber's first
+    // connection is to the first node; the primitives below live on every node.
+    let holder = client(Duration::from_millis(200)).await;
+    let urls = cluster().urls();
+    let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
+    let waiter_client = Client::cluster_builder(&urls)
+        .lease(Duration::from_secs(300))
+        .recheck_interval(Duration::from_secs(60))
+        .connect()
+        .await
+        .unwrap();
+    let mut elsewhere = 0;
+    for name in names_on_every_node("shard").await {
+        let node = owner(&name).await;
+        if node != cluster().ports[0] {
+            elsewhere += 1;
+        }
+        let channel = format!("toro:{{{name}}}:hint");
+        let mutex = holder.mutex(&name);
+        let held = mutex.lock().await.unwrap();
+        let waiting = waiter_client.mutex(&name);
+        let waiter =
+            tokio::spawn(async move { waiting.lock().deadline(Duration::from_secs(20)).await });
+        let end = Instant::now() + Duration::from_secs(5);
+        while mutex.waiters().await.unwrap() != 1 || shard_subscribers_on(node, &channel) != 1 {
+            assert!(
+                Instant::now() < end,
+                "{name}: the waiter's client subscribes to {channel} on port {node}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        for &port in &cluster().ports {
+            if port != node {
+                assert_eq!(
+                    shard_subscribers_on(port, &channel),
+                    0,
+                    "{channel} is subscribed only on the node serving its slot ({node})"
+                );
+            }
+        }
+        // Let the re-check that follows the subscription run while the lock is still held.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let released = Instant::now();
+        held.release().await.unwrap();
+        let guard = waiter.await.unwrap().unwrap();
+        let took = released.elapsed();
+        assert!(
+            took < Duration::from_secs(3),
+            "{name} (port {node}): woken {took:?} after the release; a re-check takes 60 s"
+        );
+        guard.release().await.unwrap();
+    }
+    assert!(
+        elsewhere >= 2,
+        "primitives on the nodes other than the first"
+    );
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use support::{client, eventually, ticket_keys};
-use toro_sync_redis::Error;
+use toro_sync_redis::{Client, Error};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mutual_exclusion_under_contention() {
@@ -367,4 +367,124 @@ async fn unreachable_server_is_retryable() {
         .await
         .unwrap_err();
     assert!(err.is_retryable(), "{err:?}");
+}
+
+/// Subscribers of a shard channel on the test server.
+async fn shard_subscribers(channel: &str) -> i64 {
+    let mut raw = support::raw().await;
+    let (_, n): (String, i64) = redis::cmd("PUBSUB")
+        .arg("SHARDNUMSUB")
+        .arg(channel)
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sharded_hints_wake_a_waiter_also_after_a_reconnect() {
+    // Re-checks every 60 s only (a 300 s lease keeps the liveness re-check as far off): within
+    // this test, only a hint on the primitive's shard channel can wake the waiter.
+    let holder_client = client().await;
+    let waiter_client = Client::builder(&support::server().url())
+        .lease(Duration::from_secs(300))
+        .recheck_interval(Duration::from_secs(60))
+        .connect()
+        .await
+        .unwrap();
+    let name = "mx-shard-hint";
+    let channel = format!("toro:{{{name}}}:hint");
+    let mutex = holder_client.mutex(name).await.unwrap();
+    for round in 0..2 {
+        let held = mutex.lock().await.unwrap();
+        let waiting = waiter_client.mutex(name);
+        let waiter =
+            tokio::spawn(async move { waiting.lock().deadline(Duration::from_secs(20)).await });
+        assert!(
+            eventually(Duration::from_secs(5), || async {
+                mutex.waiters().await.unwrap() == 1 && shard_subscribers(&channel).await == 1
+            })
+            .await,
+            "round {round}: the waiter's client subscribes to {channel}"
+        );
+        if round == 1 {
+            // Drop the subscriber connection: it reconnects and subscribes again by itself.
+            let mut raw = support::raw().await;
+            let killed: i64 = redis::cmd("CLIENT")
+                .arg("KILL")
+                .arg("TYPE")
+                .arg("pubsub")
+                .query_async(&mut raw)
+                .await
+                .unwrap();
+            assert!(killed >= 1, "a subscriber connection was killed");
+            assert!(
+                eventually(Duration::from_secs(5), || async {
+                    shard_subscribers(&channel).await == 1
+                })
+                .await,
+                "re-subscribed to {channel} after the reconnect"
+            );
+        }
+        // Let the re-check that follows a (re)subscription run while the lock is still held.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let released = std::time::Instant::now();
+        held.release().await.unwrap();
+        let guard = waiter.await.unwrap().unwrap();
+        assert!(
+            released.elapsed() < Duration::from_secs(3),
+            "round {round}: woken {:?} after the release (a re-check would take 60 s)",
+            released.elapsed()
+        );
+        guard.release().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hint_channel_is_left_after_the_last_waiter() {
+    // Re-check 200 ms: the subscription lingers that long after the last waiter left.
+    let c = Client::builder(&support::server().url())
+        .recheck_interval(Duration::from_millis(200))
+        .connect()
+        .await
+        .unwrap();
+    let name = "mx-shard-leave";
+    let channel = format!("toro:{{{name}}}:hint");
+    let mutex = c.mutex(name).await.unwrap();
+    // Uncontended: never in line, never subscribed.
+    mutex.lock().await.unwrap().release().await.unwrap();
+    assert_eq!(shard_subscribers(&channel).await, 0);
+    for round in 0..2 {
+        let held = mutex.lock().await.unwrap();
+        let m = mutex.clone();
+        let waiter = tokio::spawn(async move { m.lock().deadline(Duration::from_secs(10)).await });
+        assert!(
+            eventually(Duration::from_secs(5), || async {
+                shard_subscribers(&channel).await == 1
+            })
+            .await,
+            "round {round}: subscribed while a waiter is in line"
+        );
+        held.release().await.unwrap();
+        waiter.await.unwrap().unwrap().release().await.unwrap();
+        assert!(
+            eventually(Duration::from_secs(5), || async {
+                shard_subscribers(&channel).await == 0
+            })
+            .await,
+            "round {round}: unsubscribed after the last waiter left"
+        );
+    }
+    // The subscriber connection still answers after the unsubscribes.
+    let held = mutex.lock().await.unwrap();
+    let m = mutex.clone();
+    let waiter = tokio::spawn(async move { m.lock().deadline(Duration::from_secs(10)).await });
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            shard_subscribers(&channel).await == 1
+        })
+        .await
+    );
+    held.release().await.unwrap();
+    waiter.await.unwrap().unwrap().release().await.unwrap();
 }

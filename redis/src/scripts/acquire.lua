@@ -9,6 +9,18 @@ local channel = ARGV[7]
 if lease < 1 or channel == nil or channel == '' then
   fail('TORO_PROTOCOL', 'bad lease or channel')
 end
+-- Fast path: nothing held and nobody in line. Then `id` is no holder (a holder adds its
+-- n >= 1 to `used`, expired or not until swept) and no waiting ticket (every waiting ticket
+-- is in the line), so only a live tombstone can refuse it (withdrawn, or granted and
+-- released already: a late duplicate of this request). Nothing to sweep either: no lease
+-- and no waiter to expire (old tombstones go with the next release).
+if st.used == 0 and n >= 1 and n <= st.cap and redis.call('ZCARD', K_QUEUE) == 0 then
+  local t = redis.call('ZSCORE', K_TOMB, id)
+  if t and tonumber(t) > NOW_MS then
+    return {-2, 0}
+  end
+  return {1, make_holder(st, id, n, lease)}
+end
 sweep(st)
 local state, token = state_of(id)
 if state == 1 then

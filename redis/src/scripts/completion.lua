@@ -34,9 +34,7 @@ local function complete(id, v, token, hints)
 end
 
 local function publish(hints)
-  for ch, body in pairs(hints) do
-    redis.call('PUBLISH', ch, body)
-  end
+  publish_hints(hints)
 end
 
 -- Event and result: the head completes while the event is set (the result is there), or

@@ -13,6 +13,9 @@
 
 local K_META, K_QUEUE, K_TICKETS, K_LIVE = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local K_HOLDERS, K_HDATA, K_TOMB = KEYS[5], KEYS[6], KEYS[7]
+-- The primitive's hint channel, `<prefix>{name}:hint`: in the slot of its keys, as a
+-- script's SPUBLISH must be on a cluster.
+local K_HINT = string.sub(K_META, 1, -2) .. 'hint'
 local SCHEMA = '1'
 local BUDGET = 256
 local MAX_COUNT = 9007199254740991
@@ -51,19 +54,20 @@ local function meta_number(v)
 end
 
 -- Validates (or creates) the primitive's meta; returns its state table. Writes nothing unless
--- the primitive is new, so a mismatch or a foreign value leaves everything as it was.
+-- the primitive is new, so a mismatch or a foreign value leaves everything as it was. One
+-- HMGET when it exists (a key of another type is a WRONGTYPE error, caught).
 local function open(kind, param)
   count_arg(param, 'param')
-  if redis.call('EXISTS', K_META) == 0 then
-    redis.call('HSET', K_META, 'v', SCHEMA, 'kind', kind, 'param', param, 'cap', param,
-      'used', '0', 'seq', '0', 'fence', '0')
-    return {cap = tonumber(param), used = 0, fence = 0}
-  end
-  if redis.call('TYPE', K_META)['ok'] ~= 'hash' then
+  local m = redis.pcall('HMGET', K_META, 'v', 'kind', 'param', 'cap', 'used', 'fence')
+  if m.err then
     fail('TORO_FOREIGN', 'meta key is not a hash')
   end
-  local m = redis.call('HMGET', K_META, 'v', 'kind', 'param', 'cap', 'used', 'fence')
   if m[1] ~= SCHEMA then
+    if m[1] == false and redis.call('EXISTS', K_META) == 0 then
+      redis.call('HSET', K_META, 'v', SCHEMA, 'kind', kind, 'param', param, 'cap', param,
+        'used', '0', 'seq', '0', 'fence', '0')
+      return {cap = tonumber(param), used = 0, fence = 0}
+    end
     fail('TORO_FOREIGN', 'unknown schema')
   end
   if m[2] ~= kind or m[3] ~= param then
@@ -86,6 +90,22 @@ local function parse_holder(v)
     fail('TORO_FOREIGN', 'malformed holder')
   end
   return tonumber(n), tonumber(token), tonumber(lease)
+end
+
+-- Publishes the grant hints gathered in `hints` (one body per client, lines `<id> <token>`)
+-- as one sharded message on the primitive's hint channel: each subscriber picks the lines of
+-- its own tickets and ignores the rest. `HINTED` keeps what this run published, for a script
+-- that returns it too (a release: the releasing client wakes its own granted waiters at once).
+local HINTED = ''
+local function publish_hints(hints)
+  local body = {}
+  for _, b in pairs(hints) do
+    body[#body + 1] = b
+  end
+  if #body > 0 then
+    HINTED = HINTED .. table.concat(body)
+    redis.call('SPUBLISH', K_HINT, table.concat(body))
+  end
 end
 
 local function tomb(id, lease)
@@ -127,13 +147,17 @@ local function drop_ticket(id)
 end
 
 -- Expired leases release, dead waiters leave the line, old tombstones go (bounded work).
-local function sweep(st)
+-- `line_empty`: the caller saw the line empty, so there is no waiter to expire.
+local function sweep(st, line_empty)
   redis.call('ZREMRANGEBYSCORE', K_TOMB, '-inf', NOW_MS)
   local expired = redis.call('ZRANGEBYSCORE', K_HOLDERS, '-inf', NOW_MS, 'LIMIT', 0, BUDGET)
   for _, id in ipairs(expired) do
     if not drop_holder(st, id) then
       redis.call('ZREM', K_HOLDERS, id)
     end
+  end
+  if line_empty then
+    return
   end
   local dead = redis.call('ZRANGEBYSCORE', K_LIVE, '-inf', NOW_MS, 'LIMIT', 0, BUDGET)
   for _, id in ipairs(dead) do
@@ -145,15 +169,15 @@ end
 local function make_holder(st, id, n, lease)
   local token = math.max(st.fence + 1, NOW_US)
   st.fence = token
-  redis.call('HSET', K_META, 'fence', fmt(token))
+  st.used = st.used + n
+  redis.call('HSET', K_META, 'fence', fmt(token), 'used', fmt(st.used))
   redis.call('ZADD', K_HOLDERS, NOW_MS + lease, id)
   redis.call('HSET', K_HDATA, id, fmt(n) .. '|' .. fmt(token) .. '|' .. fmt(lease))
-  set_used(st, st.used + n)
   return token
 end
 
 -- Serves the line from its head while the head fits (a big head request blocks later small
--- ones), records every grant here, then publishes one hint per client channel.
+-- ones), records every grant here, then publishes the hints on the primitive's hint channel.
 local function grant_loop(st)
   local hints = {}
   for _ = 1, BUDGET do
@@ -178,9 +202,7 @@ local function grant_loop(st)
       hints[ch] = (hints[ch] or '') .. id .. ' ' .. fmt(token) .. '\n'
     end
   end
-  for ch, body in pairs(hints) do
-    redis.call('PUBLISH', ch, body)
-  end
+  publish_hints(hints)
 end
 
 -- Milliseconds until something may change without a script running here: the earliest lease

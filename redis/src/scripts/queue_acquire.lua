@@ -1,6 +1,7 @@
 -- queue acquire: ARGV kind, param, id, class, lease_ms, try (0|1), channel [, payload_hex, priority]
 -- class 0 get, 1 put (with payload and priority), 2 join.
--- -> {1, attempt} delivered (get) | {1, 0} in the queue (put) or nothing unfinished (join)
+-- -> {1, attempt, payload} delivered now (get) | {1, attempt} delivered before (a retried get:
+--    the client fetches the payload) | {1, 0} in the queue (put) or nothing unfinished (join)
 --  | {0, wake_hint_ms} queued | {-1, 0} not now (try) | {-2, 0} refused (withdrawn id)
 -- Errors TORO_CLOSED: a put on a closed queue, or a get on a closed queue with nothing left.
 local st = open(ARGV[1], ARGV[2])
@@ -43,7 +44,12 @@ if class == 0 then
   if redis.call('ZCARD', K_QUEUE) == 0 then
     local r = redis.call('ZRANGE', K_READY, 0, 0)
     if #r > 0 then
-      return {1, deliver(st, id, r[1], lease)}
+      local attempt = deliver(st, id, r[1], lease)
+      local payload = redis.call('HGET', K_ITEMS, r[1])
+      if not payload then
+        fail('TORO_FOREIGN', 'delivered item without payload')
+      end
+      return {1, attempt, payload}
     end
   end
   if st.closed and redis.call('ZCARD', K_HOLDERS) == 0 and redis.call('ZCARD', K_BACK) == 0 then

@@ -27,6 +27,8 @@ local K_META, K_QUEUE, K_TICKETS, K_LIVE = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local K_HOLDERS, K_HDATA, K_TOMB = KEYS[5], KEYS[6], KEYS[7]
 local K_READY, K_ITEMS, K_ATT, K_PRIO = KEYS[8], KEYS[9], KEYS[10], KEYS[11]
 local K_PUTQ, K_JOINQ, K_DONE, K_BACK, K_DEAD = KEYS[12], KEYS[13], KEYS[14], KEYS[15], KEYS[16]
+-- The queue's hint channel, `<prefix>{name}:hint`, in the slot of its keys (see lib.lua).
+local K_HINT = string.sub(K_META, 1, -2) .. 'hint'
 local SCHEMA = '1'
 local BUDGET = 256
 local MAX_COUNT = 9007199254740991
@@ -70,17 +72,18 @@ local function open(kind, param)
     fail('TORO_PROTOCOL', 'not a queue kind')
   end
   local st = {kind = kind, bound = p % TWO32, attempts = math.floor(p / TWO32)}
-  if redis.call('EXISTS', K_META) == 0 then
-    redis.call('HSET', K_META, 'v', SCHEMA, 'kind', kind, 'param', param, 'seq', '0',
-      'unfinished', '0', 'closed', '0')
-    st.seq, st.unfinished, st.closed = 0, 0, false
-    return st
-  end
-  if redis.call('TYPE', K_META)['ok'] ~= 'hash' then
+  -- One HMGET when the queue exists (a key of another type is a WRONGTYPE error, caught).
+  local m = redis.pcall('HMGET', K_META, 'v', 'kind', 'param', 'seq', 'unfinished', 'closed')
+  if m.err then
     fail('TORO_FOREIGN', 'meta key is not a hash')
   end
-  local m = redis.call('HMGET', K_META, 'v', 'kind', 'param', 'seq', 'unfinished', 'closed')
   if m[1] ~= SCHEMA then
+    if m[1] == false and redis.call('EXISTS', K_META) == 0 then
+      redis.call('HSET', K_META, 'v', SCHEMA, 'kind', kind, 'param', param, 'seq', '0',
+        'unfinished', '0', 'closed', '0')
+      st.seq, st.unfinished, st.closed = 0, 0, false
+      return st
+    end
     fail('TORO_FOREIGN', 'unknown schema')
   end
   if m[2] ~= kind or m[3] ~= param then
@@ -287,7 +290,7 @@ end
 -- Serves the lines: the oldest getter takes the head item; room goes first to returned
 -- items, then to the oldest putter; joiners complete when nothing is unfinished; getters of a
 -- closed queue with nothing left to come leave the line (they then fail with Closed). Every
--- grant is recorded here; one hint per client channel is published.
+-- grant is recorded here; the hints go out as one message on the queue's hint channel.
 local function grant_loop(st)
   local hints = {}
   local function hint(ch, id, token)
@@ -352,8 +355,12 @@ local function grant_loop(st)
       drop_ticket(id)
     end
   end
-  for ch, body in pairs(hints) do
-    redis.call('PUBLISH', ch, body)
+  local body = {}
+  for _, b in pairs(hints) do
+    body[#body + 1] = b
+  end
+  if #body > 0 then
+    redis.call('SPUBLISH', K_HINT, table.concat(body))
   end
 end
 

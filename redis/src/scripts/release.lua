@@ -1,9 +1,12 @@
 -- release: ARGV kind, param, id, forget (0|1)
--- -> {1, n} released (with forget, the capacity shrinks by n) | {0, 0} it held nothing (lost)
+-- -> {1, n, hinted} released (with forget, the capacity shrinks by n) | {0, 0, hinted} it held
+--    nothing (lost); `hinted`: the grant hints this release published ('' if none)
 local st = open(ARGV[1], ARGV[2])
 local id = ARGV[3]
 local forget = ARGV[4] == '1'
-sweep(st)
+-- With nobody in line there is no waiter to expire and nothing to grant.
+local waiting = redis.call('ZCARD', K_QUEUE) > 0
+sweep(st, not waiting)
 local n = drop_holder(st, id)
 local result = {0, 0}
 if n then
@@ -13,5 +16,7 @@ if n then
     redis.call('HSET', K_META, 'cap', fmt(st.cap))
   end
 end
-grant_loop(st)
-return result
+if waiting then
+  grant_loop(st)
+end
+return {result[1], result[2], HINTED}
