@@ -37,14 +37,14 @@ pub(crate) struct Mutex<T> {
     inner: loom::sync::Mutex<T>,
 }
 
+#[cfg(not(loom))]
 // SAFETY: the lock gives one thread at a time access to the value (`lock` returns a guard
 // only after its compare-exchange moved `locked` from false to true, and only the guard's drop
 // sets it back), so sharing the lock between threads only ever moves the value between
 // them: `T: Send` is what that needs, as for `std::sync::Mutex`.
-#[cfg(not(loom))]
 unsafe impl<T: Send> Send for Mutex<T> {}
-// SAFETY: as above.
 #[cfg(not(loom))]
+// SAFETY: as above.
 unsafe impl<T: Send> Sync for Mutex<T> {}
 
 impl<T> std::fmt::Debug for Mutex<T> {
