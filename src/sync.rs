@@ -38,10 +38,9 @@ pub(crate) struct Mutex<T> {
 }
 
 #[cfg(not(loom))]
-// SAFETY: the lock gives one thread at a time access to the value (`lock` returns a guard
-// only after its compare-exchange moved `locked` from false to true, and only the guard's drop
-// sets it back), so sharing the lock between threads only ever moves the value between
-// them: `T: Send` is what that needs, as for `std::sync::Mutex`.
+// SAFETY: one thread at a time reaches the value (a guard exists only after `locked` went
+// false → true, and only its drop sets it back), so sharing the lock only moves the value
+// between threads: `T: Send` is what that needs, as for `std::sync::Mutex`.
 unsafe impl<T: Send> Send for Mutex<T> {}
 #[cfg(not(loom))]
 // SAFETY: as above.
