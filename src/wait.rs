@@ -200,7 +200,7 @@ impl<O: Op> Waiter<O> {
         self.poll_locked(cx)
     }
 
-    #[inline(never)]
+    #[inline]
     fn poll_locked(&mut self, cx: Option<&mut Context<'_>>) -> Poll<O::Output> {
         // The waker is cloned outside the lock (a waker's clone may call back into this
         // primitive): up front when a wait is likely (a fast path failed), else only once a

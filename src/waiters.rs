@@ -396,6 +396,11 @@ const INLINE_WAKERS: usize = 2;
 /// code calls only after releasing the lock (`drop(state); wakes.wake()`) — oldest waiter
 /// first. Dropping the list wakes what is left (on an early return or unwinding).
 ///
+/// Every operation of every primitive makes one, and most wake nobody, so an empty list is
+/// made of four stores and dropped with one comparison: `len` counts every waker held (inline
+/// and spilled), and [`wake_all`](Self::wake_all) leaves the list with nothing in it and no
+/// spill buffer, so the fields need no drop glue of their own (`ManuallyDrop`).
+///
 /// `wake` takes `&mut self` rather than the list by value: moving the list would copy it
 /// through the stack right after its fields were written, a store-forwarding stall measured
 /// on every queue operation.
@@ -403,11 +408,11 @@ const INLINE_WAKERS: usize = 2;
 /// A panicking waker does not strand the others: each is woken, the first panic is caught and
 /// resumed once all have been woken.
 pub(crate) struct WakeList {
-    // Every entry is `None` again once `drop` has run, so there is nothing for the array's own
-    // drop glue to do: `ManuallyDrop` spares the check of each slot on this hot path.
     inline: ManuallyDrop<[Option<Waker>; INLINE_WAKERS]>,
+    /// Wakers held, inline and spilled.
     len: usize,
-    spill: Vec<Waker>,
+    /// Wakers beyond the inline ones; `None` until the first spills.
+    spill: ManuallyDrop<Option<Vec<Waker>>>,
 }
 
 impl WakeList {
@@ -416,7 +421,7 @@ impl WakeList {
         WakeList {
             inline: ManuallyDrop::new([const { None }; INLINE_WAKERS]),
             len: 0,
-            spill: Vec::new(),
+            spill: ManuallyDrop::new(None),
         }
     }
 
@@ -425,13 +430,12 @@ impl WakeList {
         let Some(waker) = waker else { return };
         if self.len < INLINE_WAKERS {
             self.inline[self.len] = Some(waker);
-            self.len += 1;
         } else {
-            if self.spill.capacity() == 0 {
-                self.spill = SPARE.with(Cell::take);
-            }
-            self.spill.push(waker);
+            self.spill
+                .get_or_insert_with(|| SPARE.with(Cell::take))
+                .push(waker);
         }
+        self.len += 1;
     }
 }
 
@@ -462,29 +466,26 @@ impl WakeList {
 
     #[inline(never)]
     fn wake_all(&mut self) {
-        match self.len {
-            0 => return,
+        let spilled = self.spill.take();
+        if self.len == 1 {
             // One waker strands nobody if it panics: wake it directly.
-            1 if self.spill.is_empty() => {
-                self.len = 0;
-                if let Some(waker) = self.inline[0].take() {
-                    waker.wake();
-                }
-                return;
+            self.len = 0;
+            if let Some(waker) = self.inline[0].take() {
+                waker.wake();
             }
-            _ => {}
+            return;
         }
+        self.len = 0;
         let mut panic = None;
-        let inline = self.inline[..self.len].iter_mut().filter_map(Option::take);
-        for waker in inline.chain(self.spill.drain(..)) {
+        let inline = self.inline.iter_mut().filter_map(Option::take);
+        let mut spill = spilled.unwrap_or_default();
+        for waker in inline.chain(spill.drain(..)) {
             let woken = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
             if let Err(payload) = woken {
                 panic.get_or_insert(payload);
             }
         }
-        self.len = 0;
-        if self.spill.capacity() > 0 && self.spill.capacity() <= SPARE_CAPACITY {
-            let spill = std::mem::take(&mut self.spill);
+        if spill.capacity() > 0 && spill.capacity() <= SPARE_CAPACITY {
             // `try_with`: a wake list dropped while this thread's locals are torn down just
             // frees its buffer.
             let _ = SPARE.try_with(|spare| spare.set(spill));
