@@ -1,6 +1,7 @@
 //! One workload run once, for `valgrind --tool=callgrind` (instruction counts are stable on a
 //! shared machine): `cargo build -p toro-sync-bench --release --example profile`, then
-//! `valgrind --tool=callgrind target/release/examples/profile sem|lock|queue [peer]`.
+//! `valgrind --tool=callgrind target/release/examples/profile sem|lock|queue|ulock|pingpong|wake
+//! [peer]`.
 
 use std::sync::Arc;
 
@@ -153,8 +154,138 @@ async fn one(workload: &str, peer: &str) {
                 }
                 assert_eq!(*m.lock().unwrap(), 1_000_000);
             }
+            ("pingpong", peer) => ping_pong(peer).await,
+            ("wake", peer) => {
+                for _ in 0..100 {
+                    wake_crowd(peer).await
+                }
+            }
             other => panic!("unknown workload {other:?}"),
         }
+    }
+}
+
+/// 100,000 round trips between two tasks (the w07 benchmark): `toro` a `Semaphore(0)` pair,
+/// `toro-queue` and `kanal` bounded(1) channel pairs, `tokio` a `Notify` pair.
+async fn ping_pong(peer: &str) {
+    const ROUNDS: usize = 100_000;
+    macro_rules! pair {
+        ($new:expr, |$x:ident| signal: $signal:expr, wait: $wait:expr) => {{
+            let ping = Arc::new($new);
+            let pong = Arc::new($new);
+            let (ping2, pong2) = (ping.clone(), pong.clone());
+            let other = tokio::spawn(async move {
+                for _ in 0..ROUNDS {
+                    {
+                        let $x = &ping2;
+                        $wait;
+                    }
+                    let $x = &pong2;
+                    $signal;
+                }
+            });
+            for _ in 0..ROUNDS {
+                {
+                    let $x = &ping;
+                    $signal;
+                }
+                let $x = &pong;
+                $wait;
+            }
+            other.await.unwrap();
+        }};
+    }
+    match peer {
+        "toro" => pair!(toro_sync::Semaphore::new(0),
+            |s| signal: s.release(), wait: s.acquire().await.forget()),
+        "toro-queue" => pair!(toro_sync::Queue::bounded(1),
+            |q| signal: q.put(1u64).await.unwrap(), wait: q.get().await.unwrap()),
+        "kanal" => {
+            let (atx, arx) = kanal::bounded_async(1);
+            let (ztx, zrx) = kanal::bounded_async(1);
+            let other = tokio::spawn(async move {
+                for _ in 0..ROUNDS {
+                    let v: usize = arx.recv().await.unwrap();
+                    ztx.send(v).await.unwrap();
+                }
+            });
+            for i in 0..ROUNDS {
+                atx.send(i).await.unwrap();
+                std::hint::black_box(zrx.recv().await.unwrap());
+            }
+            other.await.unwrap();
+        }
+        "tokio" => pair!(tokio::sync::Notify::new(),
+            |n| signal: n.notify_one(), wait: n.notified().await),
+        other => panic!("unknown peer {other:?}"),
+    }
+}
+
+/// 1,000 tasks parked on one event, woken by one set (the w08 benchmark): `toro` an `Event`,
+/// `fi` futures-intrusive's `ManualResetEvent`, `tokio` `Notify::notify_waiters`.
+async fn wake_crowd(peer: &str) {
+    const CROWD: usize = 1_000;
+    let ready = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let tasks: Vec<_>;
+    match peer {
+        "toro" => {
+            let e = Arc::new(toro_sync::Event::new());
+            tasks = (0..CROWD)
+                .map(|_| {
+                    let e = e.clone();
+                    tokio::spawn(async move { e.wait().await })
+                })
+                .collect();
+            while e.waiters() < CROWD {
+                tokio::task::yield_now().await;
+            }
+            e.set();
+        }
+        "fi" => {
+            let e = Arc::new(futures_intrusive::sync::ManualResetEvent::new(false));
+            tasks = (0..CROWD)
+                .map(|_| {
+                    let (e, ready) = (e.clone(), ready.clone());
+                    tokio::spawn(async move {
+                        let mut wait = std::pin::pin!(e.wait());
+                        let first = std::future::poll_fn(|cx| {
+                            std::task::Poll::Ready(wait.as_mut().poll(cx).is_pending())
+                        })
+                        .await;
+                        assert!(first);
+                        ready.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        wait.await
+                    })
+                })
+                .collect();
+            while ready.load(std::sync::atomic::Ordering::SeqCst) < CROWD {
+                tokio::task::yield_now().await;
+            }
+            e.set();
+        }
+        "tokio" => {
+            let n = Arc::new(tokio::sync::Notify::new());
+            tasks = (0..CROWD)
+                .map(|_| {
+                    let (n, ready) = (n.clone(), ready.clone());
+                    tokio::spawn(async move {
+                        let notified = n.notified();
+                        tokio::pin!(notified);
+                        notified.as_mut().enable();
+                        ready.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        notified.await
+                    })
+                })
+                .collect();
+            while ready.load(std::sync::atomic::Ordering::SeqCst) < CROWD {
+                tokio::task::yield_now().await;
+            }
+            n.notify_waiters();
+        }
+        other => panic!("unknown peer {other:?}"),
+    }
+    for t in tasks {
+        t.await.unwrap();
     }
 }
 
