@@ -135,8 +135,14 @@ fn contended_lock(c: &mut Criterion) {
 // (3) semaphore: 64 tasks, 8 permits
 
 fn semaphore(c: &mut Criterion) {
+    semaphore_64x8(c, "w03_semaphore_64x8", 8);
+}
+
+/// 64 tasks share 8 permits, each acquiring `PER_TASK` times and holding the permit across a
+/// `yield_now()` on one acquisition in `yield_every`.
+fn semaphore_64x8(c: &mut Criterion, group: &str, yield_every: usize) {
     for kind in RUNTIMES {
-        let mut g = c.benchmark_group(format!("w03_semaphore_64x8/{kind}"));
+        let mut g = c.benchmark_group(format!("{group}/{kind}"));
         g.throughput(Throughput::Elements((TASKS * PER_TASK) as u64));
         g.sample_size(20);
         let rt = rt(kind);
@@ -152,7 +158,7 @@ fn semaphore(c: &mut Criterion) {
                                     tokio::spawn(async move {
                                         for i in 0..PER_TASK {
                                             let permit = $acquire;
-                                            if i % 8 == 7 {
+                                            if i % yield_every == yield_every - 1 {
                                                 tokio::task::yield_now().await;
                                             }
                                             drop(permit);
@@ -557,54 +563,7 @@ impl<R> Clone for OneReceiver<R> {
 // (14) semaphore: 64 tasks, 8 permits, each permit held across a yield
 
 fn semaphore_hold_yield(c: &mut Criterion) {
-    for kind in RUNTIMES {
-        let mut g = c.benchmark_group(format!("w14_semaphore_hold_yield_64x8/{kind}"));
-        g.throughput(Throughput::Elements((TASKS * PER_TASK) as u64));
-        g.sample_size(20);
-        let rt = rt(kind);
-        macro_rules! peer {
-            ($name:literal, $new:expr, |$s:ident| $acquire:expr) => {{
-                g.bench_function($name, |b| {
-                    b.iter(|| {
-                        rt.block_on(async {
-                            let sem = Arc::new($new);
-                            let tasks: Vec<_> = (0..TASKS)
-                                .map(|_| {
-                                    let $s = sem.clone();
-                                    tokio::spawn(async move {
-                                        for _ in 0..PER_TASK {
-                                            let permit = $acquire;
-                                            tokio::task::yield_now().await;
-                                            drop(permit);
-                                        }
-                                    })
-                                })
-                                .collect();
-                            for t in tasks {
-                                t.await.unwrap();
-                            }
-                        })
-                    })
-                });
-            }};
-        }
-        peer!("toro-sync", toro_sync::Semaphore::new(8), |s| s
-            .acquire()
-            .await);
-        peer!("tokio", tokio::sync::Semaphore::new(8), |s| s
-            .acquire()
-            .await
-            .unwrap());
-        peer!("async-lock", async_lock::Semaphore::new(8), |s| s
-            .acquire()
-            .await);
-        peer!(
-            "futures-intrusive",
-            futures_intrusive::sync::Semaphore::new(true, 8),
-            |s| s.acquire(1).await
-        );
-        g.finish();
-    }
+    semaphore_64x8(c, "w14_semaphore_hold_yield_64x8", 1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -657,64 +616,48 @@ fn ping_pong(c: &mut Criterion) {
         pair!("async-lock Semaphore", async_lock::Semaphore::new(0),
             |s| signal: s.add_permits(1), wait: s.acquire().await.forget());
         // Channel pairs: bounded(1) queues carrying the round number.
-        g.bench_function("toro-sync Queue", |b| {
-            b.iter(|| {
-                rt.block_on(async {
-                    let a = Arc::new(toro_sync::Queue::bounded(1));
-                    let z = Arc::new(toro_sync::Queue::bounded(1));
-                    let (a2, z2) = (a.clone(), z.clone());
-                    let other = tokio::spawn(async move {
-                        for _ in 0..ROUNDS {
-                            let v = a2.get().await.unwrap();
-                            z2.put(v).await.unwrap();
-                        }
-                    });
-                    for i in 0..ROUNDS {
-                        a.put(i).await.unwrap();
-                        black_box(z.get().await.unwrap());
-                    }
-                    other.await.unwrap();
-                })
-            })
-        });
-        g.bench_function("flume", |b| {
-            b.iter(|| {
-                rt.block_on(async {
-                    let (atx, arx) = flume::bounded(1);
-                    let (ztx, zrx) = flume::bounded(1);
-                    let other = tokio::spawn(async move {
-                        for _ in 0..ROUNDS {
-                            let v = arx.recv_async().await.unwrap();
-                            ztx.send_async(v).await.unwrap();
-                        }
-                    });
-                    for i in 0..ROUNDS {
-                        atx.send_async(i).await.unwrap();
-                        black_box(zrx.recv_async().await.unwrap());
-                    }
-                    other.await.unwrap();
-                })
-            })
-        });
-        g.bench_function("kanal", |b| {
-            b.iter(|| {
-                rt.block_on(async {
-                    let (atx, arx) = kanal::bounded_async(1);
-                    let (ztx, zrx) = kanal::bounded_async(1);
-                    let other = tokio::spawn(async move {
-                        for _ in 0..ROUNDS {
-                            let v = arx.recv().await.unwrap();
-                            ztx.send(v).await.unwrap();
-                        }
-                    });
-                    for i in 0..ROUNDS {
-                        atx.send(i).await.unwrap();
-                        black_box(zrx.recv().await.unwrap());
-                    }
-                    other.await.unwrap();
-                })
-            })
-        });
+        macro_rules! channel_pair {
+            ($name:literal, make: $make:expr,
+             send: |$tx:ident, $v:ident| $send:expr, recv: |$rx:ident| $recv:expr) => {{
+                g.bench_function($name, |b| {
+                    b.iter(|| {
+                        rt.block_on(async {
+                            let (atx, arx) = $make;
+                            let (ztx, zrx) = $make;
+                            let other = tokio::spawn(async move {
+                                for _ in 0..ROUNDS {
+                                    let $v: usize = {
+                                        let $rx = &arx;
+                                        $recv
+                                    };
+                                    let $tx = &ztx;
+                                    $send;
+                                }
+                            });
+                            for $v in 0..ROUNDS {
+                                {
+                                    let $tx = &atx;
+                                    $send;
+                                }
+                                let $rx = &zrx;
+                                black_box($recv);
+                            }
+                            other.await.unwrap();
+                        })
+                    })
+                });
+            }};
+        }
+        channel_pair!("toro-sync Queue",
+            make: {
+                let q = Arc::new(toro_sync::Queue::bounded(1));
+                (q.clone(), q)
+            },
+            send: |q, v| q.put(v).await.unwrap(), recv: |q| q.get().await.unwrap());
+        channel_pair!("flume", make: flume::bounded(1),
+            send: |tx, v| tx.send_async(v).await.unwrap(), recv: |rx| rx.recv_async().await.unwrap());
+        channel_pair!("kanal", make: kanal::bounded_async(1),
+            send: |tx, v| tx.send(v).await.unwrap(), recv: |rx| rx.recv().await.unwrap());
         g.finish();
     }
 }
