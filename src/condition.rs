@@ -1,5 +1,6 @@
 //! [`Condition`]: wait until notified.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::task::{Context, Poll};
 
@@ -54,15 +55,106 @@ use crate::waiters::{WaitList, WakeList};
 pub struct Condition {
     /// Counts `notify_all` calls; a wait created before one completes on first poll.
     broadcasts: AtomicUsize,
-    waiters: StateLock<WaitList<(), Notified>>,
+    /// The ticket after the last one granted: every queued wait with a lower ticket was
+    /// notified (waits are notified in ticket order). Written under the lock (Release), read
+    /// by a waiter without it (Acquire).
+    granted: AtomicUsize,
+    /// Waits notified by `notify(n)` that have not taken their notification yet (a copy of
+    /// `Waiters::ones_left`, for a waiter that reads it without the lock).
+    ones_left: AtomicUsize,
+    waiters: StateLock<Waiters>,
 }
 
 /// How a waiter was notified: a `notify(n)` grant passes on if dropped; a `notify_all` grant
 /// does not (everyone registered then got one).
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Notified {
     One,
     All,
+}
+
+/// A Condition's state under its lock.
+///
+/// A notified wait's slot is freed as it is notified, and the wait learns of it without the
+/// lock from `granted`. What it must also learn is how it was notified (a `notify(n)`
+/// notification passes on if it is dropped; a `notify_all` one does not): the tickets
+/// `notify(n)` granted are kept as runs, and while no run is left a granted wait knows it was
+/// `notify_all` without the lock.
+pub(crate) struct Waiters {
+    list: WaitList<usize, Notified>,
+    next_ticket: usize,
+    /// Runs of tickets granted by `notify(n)` and not all taken yet, oldest first.
+    ones: VecDeque<Run>,
+    /// Notifications in `ones` not taken yet.
+    ones_left: usize,
+    /// Whether the newest run may grow: no `notify_all` since it began. (Tickets between two
+    /// grants of one run that were not granted were withdrawn: nobody asks about them.)
+    run_open: bool,
+}
+
+/// Tickets `start..end` (wrapping), of which `left` were granted by `notify(n)` and not taken.
+#[derive(Clone, Copy)]
+struct Run {
+    start: usize,
+    end: usize,
+    left: usize,
+}
+
+/// Whether `ticket` lies before `bound`, tickets compared by wrapping difference (live tickets
+/// are never half the number space apart).
+#[inline]
+fn before(ticket: usize, bound: usize) -> bool {
+    (bound.wrapping_sub(ticket) as isize) > 0
+}
+
+impl Waiters {
+    /// Notifies the oldest queued wait as `notify(n)` does, freeing its slot; returns its
+    /// ticket.
+    fn notify_one(&mut self, wakes: &mut WakeList) -> Option<usize> {
+        let ticket = self.list.grant_front_freeing(wakes)?;
+        match self.ones.back_mut() {
+            Some(run) if self.run_open => run.end = ticket.wrapping_add(1),
+            _ => self.ones.push_back(Run {
+                start: ticket,
+                end: ticket.wrapping_add(1),
+                left: 0,
+            }),
+        }
+        self.ones.back_mut().expect("just pushed").left += 1;
+        self.ones_left += 1;
+        self.run_open = true;
+        Some(ticket)
+    }
+
+    /// How the granted wait `ticket` was notified; a `notify(n)` notification is taken off
+    /// its run.
+    fn take(&mut self, ticket: usize) -> Notified {
+        let Some(front) = self.ones.front() else {
+            return Notified::All;
+        };
+        // Runs are in ticket order: find the first that ends after `ticket`.
+        let base = front.start;
+        let key = ticket.wrapping_sub(base);
+        let i = self
+            .ones
+            .partition_point(|run| run.end.wrapping_sub(base) <= key);
+        match self.ones.get_mut(i) {
+            Some(run) if !before(ticket, run.start) => {
+                run.left -= 1;
+                self.ones_left -= 1;
+                if run.left == 0 && !(self.run_open && i + 1 == self.ones.len()) {
+                    self.ones.remove(i);
+                }
+                if self.ones_left == 0 {
+                    self.ones.clear();
+                    self.run_open = false;
+                    self.ones.shrink_to(4);
+                }
+                Notified::One
+            }
+            _ => Notified::All,
+        }
+    }
 }
 
 impl Condition {
@@ -70,7 +162,15 @@ impl Condition {
     pub fn new() -> Self {
         Condition {
             broadcasts: AtomicUsize::new(0),
-            waiters: StateLock::new(WaitList::new()),
+            granted: AtomicUsize::new(0),
+            ones_left: AtomicUsize::new(0),
+            waiters: StateLock::new(Waiters {
+                list: WaitList::new(),
+                next_ticket: 0,
+                ones: VecDeque::new(),
+                ones_left: 0,
+                run_open: false,
+            }),
         }
     }
 
@@ -99,13 +199,7 @@ impl Condition {
     #[inline]
     pub fn wait(&self) -> ConditionWait<'_> {
         let broadcasts = self.broadcasts.load(Ordering::Relaxed);
-        ConditionWait(Waiter::new(
-            WaitOp {
-                cond: self,
-                broadcasts,
-            },
-            None,
-        ))
+        ConditionWait(Waiter::new(WaitOp { cond: self }, WaitData(broadcasts)))
     }
 
     /// Atomically releases `guard`'s mutex and waits for a notification, then locks the mutex
@@ -162,12 +256,29 @@ impl Condition {
     pub fn notify(&self, n: usize) -> usize {
         let mut wakes = WakeList::new();
         let mut waiters = self.waiters.lock();
-        let mut woken = 0;
-        while woken < n && waiters.grant_front(Notified::One, &mut wakes).is_some() {
-            woken += 1;
-        }
+        let woken = self.notify_locked(&mut waiters, n, &mut wakes);
         drop(waiters);
         wakes.wake();
+        woken
+    }
+
+    /// `notify(n)` under the lock.
+    fn notify_locked(&self, waiters: &mut Waiters, n: usize, wakes: &mut WakeList) -> usize {
+        let mut woken = 0;
+        let mut last = None;
+        while woken < n {
+            let Some(ticket) = waiters.notify_one(wakes) else {
+                break;
+            };
+            last = Some(ticket);
+            woken += 1;
+        }
+        if let Some(ticket) = last {
+            // The count first: a waiter that sees its grant sees itself counted.
+            self.ones_left.store(waiters.ones_left, Ordering::Relaxed);
+            self.granted
+                .store(ticket.wrapping_add(1), Ordering::Release);
+        }
         woken
     }
 
@@ -186,7 +297,11 @@ impl Condition {
         let mut wakes = WakeList::new();
         let mut waiters = self.waiters.lock();
         self.broadcasts.fetch_add(1, Ordering::Relaxed);
-        let woken = waiters.grant_all(|| Notified::All, &mut wakes);
+        let woken = waiters.list.grant_all_freeing(&mut wakes);
+        waiters.run_open = false;
+        if woken > 0 {
+            self.granted.store(waiters.next_ticket, Ordering::Release);
+        }
         drop(waiters);
         wakes.wake();
         woken
@@ -194,7 +309,7 @@ impl Condition {
 
     /// Waiting futures registered and not yet notified.
     pub fn waiters(&self) -> usize {
-        self.waiters.lock().len()
+        self.waiters.lock().list.len()
     }
 }
 
@@ -214,54 +329,109 @@ impl fmt::Debug for Condition {
 
 pub(crate) struct WaitOp<'a> {
     cond: &'a Condition,
-    broadcasts: usize,
+}
+
+impl WaitOp<'_> {
+    /// Whether the registered wait numbered `ticket` was notified.
+    #[inline]
+    fn granted(&self, ticket: usize) -> bool {
+        before(ticket, self.cond.granted.load(Ordering::Acquire))
+    }
+}
+
+/// A wait's own record, one word: the count of `notify_all` calls when it was created, until
+/// it queues; its ticket while it is queued; once it completed, whether a `notify(n)`
+/// notification completed it (read by `wait_with`, only then).
+pub(crate) struct WaitData(usize);
+
+/// In a completed wait's record: a `notify(n)` notification completed it.
+const BY_ONE: usize = usize::MAX;
+/// In a completed wait's record: anything else (a `notify_all`, before or after it queued).
+const BY_ALL: usize = usize::MAX - 1;
+
+impl WaitData {
+    /// Whether the completed wait was completed by a `notify(n)` notification.
+    pub(crate) fn by_one(&self) -> bool {
+        self.0 == BY_ONE
+    }
 }
 
 impl Op for WaitOp<'_> {
-    type State = WaitList<(), Notified>;
-    type Req = ();
+    type State = Waiters;
+    type Req = usize;
     type Grant = Notified;
     type Output = ();
     type Timed = Result<(), Timeout>;
-    /// How the wait was notified, once it was (read by `wait_with`).
-    type Data = Option<Notified>;
+    type Data = WaitData;
 
-    fn lock(&self) -> StateGuard<'_, Self::State> {
+    fn lock(&self) -> StateGuard<'_, Waiters> {
         self.cond.waiters.lock()
     }
 
-    fn list(state: &mut Self::State) -> &mut Self::State {
-        state
+    fn list(state: &mut Waiters) -> &mut WaitList<usize, Notified> {
+        &mut state.list
     }
 
-    fn try_now(&self, _: &mut Self::Data, _: &mut Self::State, _: &mut WakeList) -> Option<()> {
+    fn try_now(&self, data: &mut WaitData, _: &mut Waiters, _: &mut WakeList) -> Option<()> {
         // Read under the lock that `notify_all` increments it under.
-        (self.cond.broadcasts.load(Ordering::Relaxed) != self.broadcasts).then_some(())
+        if self.cond.broadcasts.load(Ordering::Relaxed) == data.0 {
+            return None;
+        }
+        data.0 = BY_ALL;
+        Some(())
     }
 
-    fn register(&self, _: &mut Self::Data, _: &mut Self::State) {}
+    fn register(&self, data: &mut WaitData, state: &mut Waiters) -> usize {
+        data.0 = state.next_ticket;
+        state.next_ticket = state.next_ticket.wrapping_add(1);
+        data.0
+    }
+
+    /// Notified, and no `notify(n)` notification is waiting to be taken: so this one came
+    /// from `notify_all`. Otherwise the lock tells.
+    #[inline]
+    fn granted_lock_free(&self, data: &WaitData) -> Option<Notified> {
+        (self.granted(data.0) && self.cond.ones_left.load(Ordering::Relaxed) == 0)
+            .then_some(Notified::All)
+    }
+
+    fn granted_locked(&self, data: &WaitData, state: &mut Waiters) -> Option<Notified> {
+        if !self.granted(data.0) {
+            return None;
+        }
+        let notified = state.take(data.0);
+        if notified == Notified::One {
+            self.cond
+                .ones_left
+                .store(state.ones_left, Ordering::Relaxed);
+        }
+        Some(notified)
+    }
 
     fn forward(
         &self,
-        state: &mut Self::State,
+        state: &mut Waiters,
         grant: Notified,
         wakes: &mut WakeList,
     ) -> Option<Notified> {
         if let Notified::One = grant {
-            state.grant_front(Notified::One, wakes);
+            self.cond.notify_locked(state, 1, wakes);
         }
         None
     }
 
-    fn finish(&self, kind: &mut Self::Data, grant: Notified) {
-        *kind = Some(grant);
+    fn finish(&self, data: &mut WaitData, grant: Notified) {
+        data.0 = match grant {
+            Notified::One => BY_ONE,
+            Notified::All => BY_ALL,
+        };
     }
 
     fn ok(_: ()) -> Self::Timed {
         Ok(())
     }
 
-    fn timed_out(&self, _: &mut Self::Data, _: Option<()>) -> Self::Timed {
+    fn timed_out(&self, _: &mut WaitData, _: Option<usize>) -> Self::Timed {
         Err(Timeout)
     }
 }
@@ -338,7 +508,7 @@ impl<'a, T: ?Sized> Waitable for WaitWith<'a, T> {
                         return Poll::Ready(guard);
                     }
                     None => {
-                        let forward = *notified.0.data() == Some(Notified::One);
+                        let forward = notified.0.data().by_one();
                         let lock = self.mutex.lock();
                         self.phase = Phase::Relock { lock, forward };
                     }

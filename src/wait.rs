@@ -70,11 +70,19 @@ pub(crate) trait Op {
     fn taken(&self, _state: &mut Self::State, _grant: &Self::Grant, _wakes: &mut WakeList) {}
     /// Whether this registered wait has been granted, read without the lock. Only for a list
     /// whose grants free the waiter's slot at once (the grant then is implied by the request,
-    /// and `taken` has nothing to account for); such an op answers here, under the lock and
-    /// off it, before the waiter touches its slot. By default grants stay in the slot.
+    /// and `taken` has nothing to account for). Off the lock `None` may also mean "cannot
+    /// tell without the state": the waiter then asks [`granted_locked`](Op::granted_locked).
+    /// By default grants stay in the slot.
     #[inline]
     fn granted_lock_free(&self, _data: &Self::Data) -> Option<Self::Grant> {
         None
+    }
+    /// The same question under the lock, before the waiter touches its slot; here the answer
+    /// is final: `None` means the slot still holds the waiter. By default the lock-free
+    /// answer.
+    #[inline]
+    fn granted_locked(&self, data: &Self::Data, _state: &mut Self::State) -> Option<Self::Grant> {
+        self.granted_lock_free(data)
     }
     /// Turns a grant into the output (outside the lock).
     fn finish(&self, data: &mut Self::Data, grant: Self::Grant) -> Self::Output;
@@ -253,7 +261,7 @@ impl<O: Op> Waiter<O> {
         let mut wakes = WakeList::new();
         let mut unused = None;
         let mut state = self.op.lock();
-        let polled = match self.op.granted_lock_free(&self.data) {
+        let polled = match self.op.granted_locked(&self.data, &mut state) {
             Some(grant) => Polled::Ready(grant),
             None => O::list(&mut state).poll(key, cx.waker()),
         };
@@ -264,7 +272,7 @@ impl<O: Op> Waiter<O> {
                 drop(state);
                 let waker = cx.waker().clone();
                 state = self.op.lock();
-                let set = match self.op.granted_lock_free(&self.data) {
+                let set = match self.op.granted_locked(&self.data, &mut state) {
                     Some(grant) => Err((grant, waker)),
                     None => O::list(&mut state).set_waker(key, waker),
                 };
@@ -303,7 +311,7 @@ impl<O: Op> Waiter<O> {
         };
         let mut wakes = WakeList::new();
         let mut state = self.op.lock();
-        let (removed, waker) = match self.op.granted_lock_free(&self.data) {
+        let (removed, waker) = match self.op.granted_locked(&self.data, &mut state) {
             // Granted, and its slot already freed by the grant (its waker was taken then).
             Some(grant) => (Removed::Granted(grant), None),
             None => O::list(&mut state).remove(key),

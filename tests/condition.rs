@@ -107,6 +107,74 @@ fn notify_all_grant_dropped_does_not_forward() {
     assert!(late.is_pending());
 }
 
+/// A `notify(n)` notification not yet taken when a `notify_all` comes still passes on if its
+/// waiter is dropped: how a waiter was notified is kept per waiter, whatever came after.
+#[test]
+fn notify_one_grant_dropped_after_a_notify_all_still_forwards() {
+    let c = Condition::new();
+    let mut a = Polled::new(c.wait());
+    let mut b = Polled::new(c.wait());
+    assert!(a.is_pending() && b.is_pending());
+    assert_eq!(c.notify(1), 1); // a: by notify(1)
+    assert_eq!(c.notify_all(), 1); // b: by notify_all
+    let mut late = Polled::new(c.wait());
+    assert!(late.is_pending());
+    drop(b); // a notify_all grant: nothing passes on
+    assert_eq!(late.wakes(), 0);
+    drop(a); // a notify(1) grant: passes on to `late`
+    assert_eq!(late.wakes(), 1);
+    assert!(late.poll().is_ready());
+    assert_eq!(c.waiters(), 0);
+}
+
+/// Many waiters notified by turns of `notify(n)` and `notify_all`, then taken or dropped in
+/// an order unrelated to the one they were notified in: each dropped `notify(n)` grant reaches
+/// exactly one newcomer, no `notify_all` grant does, and every taken one completes.
+#[test]
+fn mixed_notifications_taken_and_dropped_out_of_order() {
+    let c = Condition::new();
+    let mut waits: Vec<_> = (0..60).map(|_| Polled::new(c.wait())).collect();
+    for w in &mut waits {
+        assert!(w.is_pending());
+    }
+    // Waiters 0..5 notified by notify(5), the rest by notify_all.
+    let mut by_one = [false; 60];
+    assert_eq!(c.notify(5), 5);
+    by_one[0..5].fill(true);
+    let mut more: Vec<_> = (0..15).map(|_| Polled::new(c.wait())).collect();
+    for w in &mut more {
+        assert!(w.is_pending());
+    }
+    // `notify_all` now reaches waiters 5..60 and the 15 newcomers.
+    assert_eq!(c.notify_all(), 70);
+    for w in &mut more {
+        assert!(w.poll().is_ready());
+    }
+    let mut newcomers: Vec<_> = (0..5).map(|_| Polled::new(c.wait())).collect();
+    for w in &mut newcomers {
+        assert!(w.is_pending());
+    }
+    // Drop in a scrambled order: only the 5 notify(5) grants pass on, one newcomer each.
+    let order: Vec<usize> = (0..60).map(|i| (i * 37) % 60).collect();
+    let mut forwarded = 0;
+    for (n, &i) in order.iter().enumerate() {
+        let w = std::mem::replace(&mut waits[i], Polled::new(c.wait()));
+        if n % 2 == 0 {
+            drop(w);
+            if by_one[i] {
+                forwarded += 1;
+            }
+        } else {
+            let mut w = w;
+            assert!(w.poll().is_ready(), "waiter {i} was notified");
+        }
+        let woken = newcomers.iter().filter(|w| w.wakes() == 1).count();
+        assert_eq!(woken, forwarded.min(5), "after waiter {i}");
+    }
+    assert!(forwarded > 0 && forwarded <= 5);
+    assert_eq!(c.waiters(), 5 - forwarded);
+}
+
 #[test]
 fn expired_waiter_does_not_count_against_n() {
     let c = Condition::new();

@@ -222,6 +222,7 @@ async fn ping_pong(peer: &str) {
 }
 
 /// 1,000 tasks parked on one event, woken by one set (the w08 benchmark): `toro` an `Event`,
+/// `toro-cond` a `Condition` (`notify_all`),
 /// `fi` futures-intrusive's `ManualResetEvent`, `tokio` `Notify::notify_waiters`.
 async fn wake_crowd(peer: &str) {
     const CROWD: usize = 1_000;
@@ -240,6 +241,19 @@ async fn wake_crowd(peer: &str) {
                 tokio::task::yield_now().await;
             }
             e.set();
+        }
+        "toro-cond" => {
+            let c = Arc::new(toro_sync::Condition::new());
+            tasks = (0..CROWD)
+                .map(|_| {
+                    let c = c.clone();
+                    tokio::spawn(async move { c.wait().await })
+                })
+                .collect();
+            while c.waiters() < CROWD {
+                tokio::task::yield_now().await;
+            }
+            c.notify_all();
         }
         "fi" => {
             let e = Arc::new(futures_intrusive::sync::ManualResetEvent::new(false));

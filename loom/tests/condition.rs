@@ -263,3 +263,68 @@ fn wait_with_relock_vs_expire_holds_nothing_on_timeout() {
         assert!(matches!(try_once(&mut cond.wait()), Poll::Pending));
     });
 }
+
+/// The lock-free pick-up: A and B registered; `notify(1)` and `notify_all` race on two
+/// threads while B waits through `block_on` (reading its notification without the lock when
+/// it can). Both are released exactly once, whichever notification reached each; `notify(1)`
+/// counts A only if it ran first. Afterwards nothing is left over: a new waiter is pending and
+/// one `notify(1)` reaches it.
+#[test]
+fn notify_one_and_notify_all_race_with_lock_free_pick_up() {
+    loom::model(|| {
+        let cond = leak(Condition::new());
+        let (pa, pb) = (Probe::new(), Probe::new());
+        let (mut a, mut b) = (cond.wait(), cond.wait());
+        pa.pending(&mut a);
+        pb.pending(&mut b);
+
+        let one = thread::spawn(move || cond.notify(1));
+        let all = thread::spawn(move || cond.notify_all());
+        block_on(&mut b);
+        let ones = one.join().unwrap();
+        let alls = all.join().unwrap();
+
+        assert!(ones <= 1);
+        assert_eq!(ones + alls, 2, "notify(1) {ones}, notify_all {alls}");
+        assert_eq!(pa.wakes(), 1);
+        pa.ready(&mut a);
+        assert_eq!(cond.waiters(), 0);
+
+        let pl = Probe::new();
+        let mut later = cond.wait();
+        pl.pending(&mut later);
+        assert_eq!(cond.notify(1), 1);
+        assert_eq!(pl.wakes(), 1);
+        pl.ready(&mut later);
+    });
+}
+
+/// A `notify(1)` grant dropped while a `notify_all` runs: A was notified by `notify(1)`, B
+/// waits through `block_on`; A's drop passes its notification on (to B, if B was still
+/// queued) while `notify_all` releases whoever is queued. B completes (a lost notification is a
+/// deadlock), nothing stays registered, and no notification is stored for a later waiter.
+#[test]
+fn notify_one_grant_dropped_while_notify_all_runs() {
+    loom::model(|| {
+        let cond = leak(Condition::new());
+        let (pa, pb) = (Probe::new(), Probe::new());
+        let (mut a, mut b) = (cond.wait(), cond.wait());
+        pa.pending(&mut a);
+        pb.pending(&mut b);
+        assert_eq!(cond.notify(1), 1);
+
+        let all = thread::spawn(move || cond.notify_all());
+        let dropper = thread::spawn(move || drop(a));
+        block_on(&mut b);
+        let alls = all.join().unwrap();
+        dropper.join().unwrap();
+
+        assert!(alls <= 1);
+        assert_eq!(cond.waiters(), 0);
+        let mut later = cond.wait();
+        assert!(
+            try_once(&mut later).is_pending(),
+            "a notification was stored"
+        );
+    });
+}
