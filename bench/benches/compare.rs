@@ -32,9 +32,16 @@ const RUNTIMES: [&str; 2] = ["ct", "mt2"];
 // (1) uncontended lock/unlock
 
 fn uncontended_lock(c: &mut Criterion) {
-    let mut g = c.benchmark_group("w01_uncontended_lock/ct");
+    for kind in RUNTIMES {
+        uncontended_lock_on(c, kind);
+    }
+}
+
+/// Lock and unlock with nobody else around, in a task `block_on` runs on `kind`'s runtime.
+fn uncontended_lock_on(c: &mut Criterion, kind: &str) {
+    let mut g = c.benchmark_group(format!("w01_uncontended_lock/{kind}"));
     g.throughput(Throughput::Elements(1));
-    let rt = rt("ct");
+    let rt = rt(kind);
     macro_rules! async_peer {
         ($name:literal, $m:expr, $lock:ident) => {{
             let m = $m;
