@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::error::Timeout;
-use crate::sync::{Mutex, MutexGuard};
+use crate::sync::{AtomicUsize, Mutex, MutexGuard, Ordering};
 use crate::wait::{Op, Waiter, wait_future};
 use crate::waiters::{WaitList, WakeList};
 
@@ -21,6 +21,8 @@ use crate::waiters::{WaitList, WakeList};
 /// # Fairness
 ///
 /// A trip releases every waiter of the generation at once; they are woken in arrival order.
+/// A released waiter completes without taking the barrier's lock again: it sees that the
+/// generation it waited in has ended.
 ///
 /// # Memory ordering
 ///
@@ -50,13 +52,17 @@ use crate::waiters::{WaitList, WakeList};
 /// ```
 pub struct Barrier {
     n: usize,
+    /// Trips so far (wrapping): the current generation. Changed only under the lock, by the
+    /// arrival that trips the barrier (with Release); read without it (with Acquire) by a
+    /// registered waiter checking whether its generation has ended (a released waiter left
+    /// unpolled for a full wrap of trips would miss it, as with `Event`'s count of sets).
+    generation: AtomicUsize,
     state: Mutex<BarrierState>,
 }
 
 pub(crate) struct BarrierState {
     /// Arrivals waiting in this generation.
     arrived: usize,
-    generation: u64,
     waiters: WaitList<(), ()>,
 }
 
@@ -65,9 +71,9 @@ impl Barrier {
     pub fn new(n: usize) -> Self {
         Barrier {
             n: n.max(1),
+            generation: AtomicUsize::new(0),
             state: Mutex::new(BarrierState {
                 arrived: 0,
-                generation: 0,
                 waiters: WaitList::new(),
             }),
         }
@@ -97,7 +103,7 @@ impl Barrier {
     /// ```
     #[inline]
     pub fn wait(&self) -> BarrierWait<'_> {
-        BarrierWait(Waiter::new(WaitOp { barrier: self }, ()))
+        BarrierWait(Waiter::new(WaitOp { barrier: self }, 0))
     }
 
     /// Arrivals waiting in the current generation.
@@ -124,7 +130,7 @@ impl fmt::Debug for Barrier {
         f.debug_struct("Barrier")
             .field("parties", &self.n)
             .field("arrived", &state.arrived)
-            .field("generation", &state.generation)
+            .field("generation", &self.generation.load(Ordering::Relaxed))
             .finish()
     }
 }
@@ -153,7 +159,8 @@ impl Op for WaitOp<'_> {
     type Grant = ();
     type Output = BarrierWaitResult;
     type Timed = Result<BarrierWaitResult, Timeout>;
-    type Data = ();
+    /// The generation this wait arrived in, recorded when it registers.
+    type Data = usize;
 
     fn lock(&self) -> MutexGuard<'_, BarrierState> {
         self.barrier.state.lock()
@@ -165,7 +172,7 @@ impl Op for WaitOp<'_> {
 
     fn try_now(
         &self,
-        _: &mut (),
+        _: &mut usize,
         state: &mut BarrierState,
         wakes: &mut WakeList,
     ) -> Option<BarrierWaitResult> {
@@ -173,20 +180,33 @@ impl Op for WaitOp<'_> {
             return None;
         }
         state.arrived = 0;
-        state.generation = state.generation.wrapping_add(1);
-        state.waiters.grant_all(|| (), wakes);
+        // The generation ends: every waiter registered in it sees the count move (lock-free
+        // pick-up), and its slot is freed here, with the grant. Release: everything the
+        // arrivals did before their `wait` (each under this lock, which the trip holds now)
+        // happens-before what a waiter that reads the new count with Acquire does next.
+        self.barrier.generation.fetch_add(1, Ordering::Release);
+        state.waiters.grant_all_freeing(wakes);
         Some(BarrierWaitResult { leader: true })
     }
 
-    fn register(&self, _: &mut (), state: &mut BarrierState) {
+    fn register(&self, generation: &mut usize, state: &mut BarrierState) {
         state.arrived += 1;
+        // The count changes only under this lock: Relaxed reads the current generation.
+        *generation = self.barrier.generation.load(Ordering::Relaxed);
+    }
+
+    /// Registered in the generation recorded in `generation` (under the lock); the count moves
+    /// only when a trip ends that generation, granting this waiter and freeing its slot.
+    #[inline]
+    fn granted_lock_free(&self, generation: &usize) -> Option<()> {
+        (self.barrier.generation.load(Ordering::Acquire) != *generation).then_some(())
     }
 
     fn withdrawn(&self, state: &mut BarrierState, _: &mut (), _: &mut WakeList) {
         state.arrived -= 1;
     }
 
-    fn finish(&self, _: &mut (), _: ()) -> BarrierWaitResult {
+    fn finish(&self, _: &mut usize, _: ()) -> BarrierWaitResult {
         BarrierWaitResult { leader: false }
     }
 
@@ -194,7 +214,7 @@ impl Op for WaitOp<'_> {
         Ok(result)
     }
 
-    fn timed_out(&self, _: &mut (), _: Option<()>) -> Self::Timed {
+    fn timed_out(&self, _: &mut usize, _: Option<()>) -> Self::Timed {
         Err(Timeout)
     }
 }

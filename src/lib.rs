@@ -96,7 +96,8 @@
 //! 3. **No leaks.** A dropped or timed-out waiter is unregistered at once; `waiters()` counts
 //!    only live ones. A parked waiter costs no heap allocation once a primitive has seen that
 //!    many waiters at a time; when a burst of waiters has left, the primitive gives back all
-//!    but 4 KiB of the room it grew for them.
+//!    but 4 KiB of the room it grew for them (a queue does the same with its items' buffer
+//!    once a burst of items has been taken).
 //! 4. **No lost and no spurious wake-ups.** Wakers are called after the internal lock is
 //!    released; [`Condition::wait`] never returns without a notification.
 //! 5. **Memory ordering.** Everything before a release/set/notify/put happens-before what

@@ -364,3 +364,63 @@ fn a_burst_of_waiters_gives_its_memory_back() {
         peak
     });
 }
+
+/// After a burst of 100,000 items put and all taken, a queue of each order holds a few KiB at
+/// most: its item buffer gives back what the burst made it grow. A steady load (100 items put
+/// and taken, again and again) stays within what it keeps and never reallocates.
+#[test]
+fn a_burst_of_items_gives_its_memory_back() {
+    const BURST: u64 = 100_000;
+    /// Heap a queue may keep after the burst, above its empty baseline (its item buffer keeps
+    /// 4 KiB worth of items).
+    const KEPT: isize = 8 * 1024;
+
+    fn check(name: &str, put: &dyn Fn(u64), get: &dyn Fn() -> Option<u64>) {
+        let before = live_bytes();
+        for i in 0..BURST {
+            put(i);
+        }
+        let peak = live_bytes() - before;
+        let taken = std::iter::from_fn(get).count();
+        let after = live_bytes() - before;
+        println!("{name}: {BURST} items grew the heap by {peak} bytes; {after} bytes kept");
+        assert_eq!(taken as u64, BURST, "{name}");
+        assert!(
+            peak >= 8 * BURST as isize,
+            "{name}: the burst did not grow the buffer ({peak})"
+        );
+        assert!(after <= KEPT, "{name} kept {after} bytes after the burst");
+
+        // A steady load within what is kept: warm up, then no allocation at all.
+        let round = || {
+            for i in 0..100 {
+                put(i);
+            }
+            assert_eq!(std::iter::from_fn(get).count(), 100, "{name}");
+        };
+        round();
+        let (allocs, bytes, ()) = allocations(|| {
+            for _ in 0..1000 {
+                round();
+            }
+        });
+        assert_eq!((allocs, bytes), (0, 0), "{name}: a steady load reallocated");
+    }
+
+    let fifo = Queue::<u64>::unbounded();
+    check("Queue", &|i| fifo.try_put(i).unwrap(), &|| {
+        fifo.try_get().ok()
+    });
+    let lifo = LifoQueue::<u64>::unbounded();
+    check("LifoQueue", &|i| lifo.try_put(i).unwrap(), &|| {
+        lifo.try_get().ok()
+    });
+    let priority = PriorityQueue::<u64>::unbounded();
+    check("PriorityQueue", &|i| priority.try_put(i).unwrap(), &|| {
+        priority.try_get().ok()
+    });
+    // The queues are still whole: the next burst grows and shrinks the same way.
+    check("Queue, again", &|i| fifo.try_put(i).unwrap(), &|| {
+        fifo.try_get().ok()
+    });
+}

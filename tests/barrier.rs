@@ -347,3 +347,134 @@ fn waker_replacement() {
     assert_eq!(a.wakes(), 0);
     assert!(!a.ready().is_leader());
 }
+
+/// A writer that runs `on_write` inside its first `write_str`.
+struct OnWrite<F: FnMut()>(Option<F>);
+
+impl<F: FnMut()> std::fmt::Write for OnWrite<F> {
+    fn write_str(&mut self, _: &str) -> std::fmt::Result {
+        if let Some(mut f) = self.0.take() {
+            f();
+        }
+        Ok(())
+    }
+}
+
+/// Released waiters complete without the barrier's lock: after a trip with N registered
+/// waiters, each is polled on another thread while this thread holds the lock — `Debug`
+/// formats the barrier with its lock held, and the writer waits inside it. A pick-up that took
+/// the lock would block until the formatting ends, and the writer's wait would run out.
+/// (Expiring or dropping a released waiter still takes the lock: `Waiter::leave` does.)
+#[test]
+fn released_waiters_complete_while_the_lock_is_held() {
+    use std::fmt::Write;
+    use std::sync::mpsc;
+
+    const N: usize = 8;
+    let barrier = Barrier::new(N + 1);
+    let mut polled: Vec<_> = (0..N).map(|_| Polled::new(barrier.wait())).collect();
+    assert!(polled.iter_mut().all(|w| w.is_pending()));
+    assert_eq!(barrier.arrived(), N);
+    assert!(futures::executor::block_on(barrier.wait()).is_leader());
+    assert!(polled.iter().all(|w| w.wakes() == 1));
+
+    let followers = std::thread::scope(|s| {
+        let (held_tx, held_rx) = mpsc::channel();
+        let (done_tx, done_rx) = mpsc::channel();
+        s.spawn(move || {
+            held_rx.recv().unwrap();
+            let followers = polled
+                .iter_mut()
+                .map(|w| w.poll())
+                .filter(|p| matches!(p, std::task::Poll::Ready(r) if !r.is_leader()))
+                .count();
+            // The writer may have given up waiting: then nobody listens.
+            let _ = done_tx.send(followers);
+        });
+        let mut followers = None;
+        let mut writer = OnWrite(Some(|| {
+            held_tx.send(()).unwrap();
+            followers = done_rx.recv_timeout(Duration::from_secs(10)).ok();
+        }));
+        write!(writer, "{barrier:?}").unwrap();
+        followers
+    });
+    let followers = followers.expect("a released waiter waited for the lock");
+    assert_eq!(followers, N);
+    assert_eq!(barrier.arrived(), 0);
+    assert_eq!(barrier.waiters(), 0);
+}
+
+/// Generation after generation, on a hand-polled barrier: a waiter dropped and one timed out
+/// before the trip are withdrawn; after it, a released waiter whose deadline passes before it
+/// is polled still completes, and one dropped unpolled changes nothing. Nothing stays queued.
+#[test]
+fn many_generations_with_drops_and_expiries() {
+    use toro_sync::future::Waitable;
+
+    let barrier = Barrier::new(4);
+    for generation in 0..1000 {
+        let mut a = Polled::new(barrier.wait());
+        let mut b = Polled::new(barrier.wait());
+        let mut c = Polled::new(barrier.wait());
+        assert!(a.is_pending() && b.is_pending() && c.is_pending());
+        drop(b);
+        assert_eq!(Waitable::expire(&mut *c.fut), Err(Timeout));
+        assert_eq!(barrier.arrived(), 1, "generation {generation}");
+        let mut d = Polled::new(barrier.wait());
+        let mut e = Polled::new(barrier.wait());
+        assert!(d.is_pending() && e.is_pending());
+        assert_eq!(barrier.arrived(), 3);
+        assert!(Polled::new(barrier.wait()).ready().is_leader());
+        assert_eq!((a.wakes(), d.wakes(), e.wakes()), (1, 1, 1));
+        assert_eq!(barrier.waiters(), 0);
+        let late = Waitable::expire(&mut *a.fut).expect("released before its deadline passed");
+        assert!(!late.is_leader());
+        drop(d);
+        assert!(!e.ready().is_leader());
+        assert_eq!(barrier.arrived(), 0, "generation {generation}");
+        assert_eq!(barrier.waiters(), 0);
+    }
+    assert!(format!("{barrier:?}").contains("generation: 1000"));
+}
+
+/// Deadlines racing trips on a paused clock, many generations: two tasks wait with a 5 ms
+/// deadline; at the instant it passes, a third arrives with a try-once deadline — before
+/// their timers are handled (the trip wins: everyone succeeds, one leader) or after (they time
+/// out and withdraw, and the third finds nobody). Never a mix, and nothing stays queued.
+#[tokio::test(start_paused = true)]
+async fn deadlines_racing_trips_over_many_generations() {
+    let barrier = Arc::new(Barrier::new(3));
+    for generation in 0..300 {
+        let tasks: Vec<_> = (0..2)
+            .map(|_| {
+                let barrier = barrier.clone();
+                tokio::spawn(async move { barrier.wait().deadline(Duration::from_millis(5)).await })
+            })
+            .collect();
+        while barrier.arrived() < 2 {
+            tokio::task::yield_now().await;
+        }
+        tokio::time::advance(Duration::from_millis(5)).await;
+        let trip_first = generation % 2 == 0;
+        if !trip_first {
+            while barrier.arrived() > 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+        let third = barrier.wait().deadline(Duration::ZERO).await;
+        let mut results = Vec::new();
+        for task in tasks {
+            results.push(task.await.unwrap());
+        }
+        if trip_first {
+            assert!(third.expect("the trip came first").is_leader());
+            assert!(results.iter().all(|r| matches!(r, Ok(r) if !r.is_leader())));
+        } else {
+            assert_eq!(third, Err(Timeout));
+            assert_eq!(results, [Err(Timeout), Err(Timeout)]);
+        }
+        assert_eq!(barrier.arrived(), 0, "generation {generation}");
+        assert_eq!(barrier.waiters(), 0);
+    }
+}

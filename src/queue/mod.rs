@@ -66,6 +66,12 @@ type StoreOf<T, O> = <O as HasStore<T>>::Store;
 /// closed returns every item it did not put in a [`PutManyError`]. [`closed`](Self::closed)
 /// and [`join`](Self::join) take nothing.
 ///
+/// # Memory use
+///
+/// The items are kept in one buffer that grows as needed (a bounded queue does not reserve
+/// its capacity up front). When a get empties a queue whose buffer a burst grew past 4 KiB,
+/// the rest goes back to the allocator; a steady load that fits in 4 KiB never reallocates.
+///
 /// # Memory ordering
 ///
 /// Everything a task did before putting an item happens-before what the task that gets
