@@ -162,6 +162,9 @@ impl Op for WaitOp<'_> {
     /// The generation this wait arrived in, recorded when it registers.
     type Data = usize;
 
+    /// Every arrival but the one that trips the barrier waits.
+    const WAIT_LIKELY: bool = true;
+
     fn lock(&self) -> MutexGuard<'_, BarrierState> {
         self.barrier.state.lock()
     }

@@ -364,6 +364,9 @@ impl Op for WaitOp<'_> {
     type Timed = Result<(), Timeout>;
     type Data = WaitData;
 
+    /// A wait completes at once only after a `notify_all` since it was created.
+    const WAIT_LIKELY: bool = true;
+
     fn lock(&self) -> StateGuard<'_, Waiters> {
         self.cond.waiters.lock()
     }

@@ -191,7 +191,7 @@ impl Op for WaitOp<'_> {
     type Timed = Result<(), Timeout>;
     type Data = ();
 
-    const FAST_PATH: bool = true;
+    const WAIT_LIKELY: bool = true;
 
     #[inline]
     fn try_fast(&self, _: &mut ()) -> Option<()> {

@@ -535,7 +535,7 @@ impl<H: PermitHandle, const UPGRADABLE: bool> Op for AcquireOp<H, UPGRADABLE> {
     /// The request's ticket, once queued.
     type Data = usize;
 
-    const FAST_PATH: bool = !UPGRADABLE;
+    const WAIT_LIKELY: bool = !UPGRADABLE;
 
     #[inline]
     fn try_fast(&self, _: &mut usize) -> Option<H::Permit> {

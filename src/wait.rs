@@ -30,9 +30,11 @@ pub(crate) trait Op {
     /// Per-wait data that is not part of the request until it is queued.
     type Data;
 
-    /// Whether [`try_fast`](Op::try_fast) exists; when it fails the wait is then likely, so
-    /// the waker is cloned before the lock is taken, and the lock is taken once.
-    const FAST_PATH: bool = false;
+    /// Whether a wait is likely once [`try_fast`](Op::try_fast) (if the op has one) failed:
+    /// the waker is then cloned before the lock is taken, and the lock is taken once. Where
+    /// most waits complete at once under the lock (a queue's), cloning a waker first would
+    /// cost more than it saves.
+    const WAIT_LIKELY: bool = false;
     /// Completes at once without taking the lock, if the primitive has such a fast path
     /// (an atomic one, covered by a loom model). By default there is none.
     #[inline]
@@ -211,9 +213,9 @@ impl<O: Op> Waiter<O> {
     #[inline]
     fn poll_locked(&mut self, cx: Option<&mut Context<'_>>) -> Poll<O::Output> {
         // The waker is cloned outside the lock (a waker's clone may call back into this
-        // primitive): up front when a wait is likely (a fast path failed), else only once a
-        // first try under the lock has failed.
-        if let (true, Some(cx)) = (O::FAST_PATH, &cx) {
+        // primitive): up front when a wait is likely (`Op::WAIT_LIKELY`: the fast path, if
+        // any, failed), else only once a first try under the lock has failed.
+        if let (true, Some(cx)) = (O::WAIT_LIKELY, &cx) {
             return self.register(cx.waker().clone());
         }
         let mut wakes = WakeList::new();
