@@ -50,6 +50,18 @@ pub(crate) mod store {
         }
     }
 
+    /// A store's buffer of `S`s was emptied by a get: if a burst grew it past [`keep`] items,
+    /// keep that many. Out of line, so that a get pays one test for it, the emptiness (with
+    /// the capacity check inline too, the compiler computed both conditions on every get: +6
+    /// instructions).
+    #[cold]
+    #[inline(never)]
+    fn give_back_room<S, B>(buf: &mut B, capacity: fn(&B) -> usize, shrink_to: fn(&mut B, usize)) {
+        if capacity(buf) > keep::<S>() {
+            shrink_to(buf, keep::<S>());
+        }
+    }
+
     /// The store an order uses for items of type `T`.
     pub trait HasStore<T> {
         type Store: Store<T>;
@@ -93,19 +105,6 @@ pub(crate) mod store {
 
     pub struct FifoStore<T>(VecDeque<T>);
 
-    impl<T> FifoStore<T> {
-        /// Emptied by a get: if a burst grew the buffer past [`keep`] items, keeps that many.
-        /// Out of line, so that a get pays one test for it (measured: with the capacity check
-        /// inline too, the compiler computed both conditions on every get, +6 instructions).
-        #[cold]
-        #[inline(never)]
-        fn give_back_room(&mut self) {
-            if self.0.capacity() > keep::<T>() {
-                self.0.shrink_to(keep::<T>());
-            }
-        }
-    }
-
     impl<T> Store<T> for FifoStore<T> {
         type Slot = T;
 
@@ -128,7 +127,7 @@ pub(crate) mod store {
         fn pop(&mut self) -> Option<T> {
             let slot = self.0.pop_front()?;
             if self.0.is_empty() {
-                self.give_back_room();
+                give_back_room::<T, _>(&mut self.0, VecDeque::capacity, VecDeque::shrink_to);
             }
             Some(slot)
         }
@@ -138,17 +137,6 @@ pub(crate) mod store {
     }
 
     pub struct LifoStore<T>(Vec<T>);
-
-    impl<T> LifoStore<T> {
-        /// Emptied by a get: as [`FifoStore::give_back_room`].
-        #[cold]
-        #[inline(never)]
-        fn give_back_room(&mut self) {
-            if self.0.capacity() > keep::<T>() {
-                self.0.shrink_to(keep::<T>());
-            }
-        }
-    }
 
     impl<T> Store<T> for LifoStore<T> {
         type Slot = T;
@@ -172,7 +160,7 @@ pub(crate) mod store {
         fn pop(&mut self) -> Option<T> {
             let slot = self.0.pop()?;
             if self.0.is_empty() {
-                self.give_back_room();
+                give_back_room::<T, _>(&mut self.0, Vec::capacity, Vec::shrink_to);
             }
             Some(slot)
         }
@@ -184,17 +172,6 @@ pub(crate) mod store {
     pub struct PriorityStore<T> {
         heap: BinaryHeap<Ranked<T>>,
         next_seq: u64,
-    }
-
-    impl<T> PriorityStore<T> {
-        /// Emptied by a get: as [`FifoStore::give_back_room`].
-        #[cold]
-        #[inline(never)]
-        fn give_back_room(&mut self) {
-            if self.heap.capacity() > keep::<Ranked<T>>() {
-                self.heap.shrink_to(keep::<Ranked<T>>());
-            }
-        }
     }
 
     /// An item with its arrival number, ordered so that the max-heap pops the lowest item, and
@@ -254,7 +231,11 @@ pub(crate) mod store {
         fn pop(&mut self) -> Option<Ranked<T>> {
             let slot = self.heap.pop()?;
             if self.heap.is_empty() {
-                self.give_back_room();
+                give_back_room::<Ranked<T>, _>(
+                    &mut self.heap,
+                    BinaryHeap::capacity,
+                    BinaryHeap::shrink_to,
+                );
             }
             Some(slot)
         }
